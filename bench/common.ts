@@ -1,0 +1,102 @@
+/**
+ * Benchmark plumbing shared by the bench scripts: start Amber and redis-server side by
+ * side with the same settings, run redis-benchmark against each, parse its CSV.
+ * Results are reported as ratios Amber/Redis measured in the same run, because this
+ * machine is noisy and absolute numbers do not carry over.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface Target {
+  name: string;
+  port: number;
+  proc: ChildProcess;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
+    });
+    s.on("error", reject);
+  });
+}
+
+async function waitPort(port: number, proc: ChildProcess): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error(`server exited (${proc.exitCode})`);
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, "127.0.0.1", () => {
+        s.destroy();
+        r(true);
+      });
+      s.on("error", () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("server did not start");
+}
+
+async function start(name: string, cmd: string, args: string[]): Promise<Target> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const proc = spawn(cmd, [...args, "--port", String(port), "--dir", dir], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  await waitPort(port, proc);
+  return {
+    name,
+    port,
+    proc,
+    dir,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once("exit", () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
+        proc.kill("SIGKILL");
+      }),
+  };
+}
+
+/** Amber: AMBER_BIN (a compiled binary) or `deno run src/cli.ts`. */
+export function startAmber(args: string[]): Promise<Target> {
+  const bin = Deno.env.get("AMBER_BIN");
+  if (bin) return start("amber", bin, args);
+  const cli = new URL("../src/cli.ts", import.meta.url).pathname;
+  return start("amber", Deno.execPath(), ["run", "--allow-all", cli, ...args]);
+}
+
+export function startRedis(args: string[]): Promise<Target> {
+  return start("redis", "redis-server", args);
+}
+
+/** Runs redis-benchmark and returns requests/s per test name. */
+export function redisBenchmark(port: number, args: string[]): Map<string, number> {
+  const r = spawnSync(
+    "redis-benchmark",
+    ["-p", String(port), "--csv", ...args],
+    { encoding: "utf8", maxBuffer: 1 << 24 },
+  );
+  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+  const out = new Map<string, number>();
+  for (const line of r.stdout.split("\n").slice(1)) {
+    const m = line.match(/^"([^"]+)","([0-9.]+)"/);
+    if (m) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+export function fmtRate(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}

@@ -1,0 +1,50 @@
+/**
+ * The `amber` command line: `amber [config-file] [--directive value ...]`, with the
+ * meaning `redis-server` gives it, plus `--version` and `--help`.
+ */
+import process from "node:process";
+import { startServer } from "./main.ts";
+import { ConfigFileError } from "./config.ts";
+import { AMBER_VERSION, REDIS_VERSION, runtimeVersion } from "./version.ts";
+
+const USAGE = `Usage: ./amber [/path/to/redis.conf] [options] [-]
+       ./amber - (read config from stdin)
+       ./amber -v or --version
+       ./amber -h or --help
+
+Examples:
+       ./amber (run the server with default conf)
+       ./amber /etc/redis/6379.conf
+       ./amber --port 7777
+       ./amber /etc/myredis.conf --loglevel verbose -
+       ./amber /etc/myredis.conf --loglevel verbose
+`;
+
+export async function main(args: string[]): Promise<number> {
+  if (args[0] === "-v" || args[0] === "--version") {
+    console.log(
+      `Amber server v=${AMBER_VERSION} redis_version=${REDIS_VERSION} runtime=${runtimeVersion()} bits=64`,
+    );
+    return 0;
+  }
+  if (args[0] === "-h" || args[0] === "--help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  try {
+    const amber = await startServer({ args, handleSignals: true, chdir: true });
+    await amber.closed;
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigFileError) {
+      process.stderr.write(e.message + "\n");
+      return 1;
+    }
+    process.stderr.write(String((e as Error).message ?? e) + "\n");
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

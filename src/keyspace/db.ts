@@ -1,0 +1,179 @@
+/**
+ * One Redis database: the key -> value dictionary, the expires dictionary, and the
+ * LRU clock per key (OBJECT IDLETIME).
+ *
+ * Every read goes through `lookup*` (which applies lazy expiry, as Redis's
+ * `lookupKey` / `expireIfNeeded`) and every change goes through `set` / `delete` /
+ * `setExpire`, so that the bookkeeping other parts need hangs off one seam: the
+ * `Keyspace` hooks called before a key changes (snapshot copy-on-write, WATCH) and
+ * when a key expires (propagating a DEL, keyspace events).
+ *
+ * Values are stored bare: a string value is a Latin-1 JS string; the collection types
+ * are objects from `src/types/`. No per-key wrapper object, to keep memory per key low.
+ */
+import type { Value } from "../types/value.ts";
+
+/** Hooks the keyspace owner installs; the database calls them, never the reverse. */
+export interface KeyspaceHooks {
+  /** Called before `key` in `db` is modified or deleted (and after the change for WATCH). */
+  keyModified(db: Database, key: string): void;
+  /**
+   * Called when the whole database is emptied or swapped; `old` holds the contents
+   * that were there (the maps are replaced, never cleared in place, so a snapshot in
+   * progress can keep reading them).
+   */
+  dbReplaced(db: Database, old: { dict: Map<string, Value>; expires: Map<string, number> }): void;
+  /** Called after lazy or active expiry removed `key`. */
+  keyExpired(db: Database, key: string): void;
+  /** The current time in ms for expiry decisions (cached per command, as Redis does). */
+  now(): number;
+  /** Lazy expiry disabled (e.g. while loading, or replica semantics). */
+  readonly expiryPaused: boolean;
+}
+
+/**
+ * The seconds-resolution LRU clock, as Redis's `server.lruclock`: refreshed by cron
+ * (`updateLruClock`), read on every key access without a system call.
+ */
+let lruClockValue = Math.floor(Date.now() / 1000);
+
+export function lruClock(): number {
+  return lruClockValue;
+}
+
+export function updateLruClock(): void {
+  lruClockValue = Math.floor(Date.now() / 1000);
+}
+
+export class Database {
+  dict = new Map<string, Value>();
+  /** key -> absolute unix time in ms. Only keys with a TTL are here. */
+  expires = new Map<string, number>();
+  /** key -> LRU clock (seconds) at last access. */
+  lru = new Map<string, number>();
+  /** Average TTL estimate, kept as Redis's `avg_ttl` for INFO keyspace. */
+  avgTtl = 0;
+
+  constructor(readonly id: number, private hooks: KeyspaceHooks) {}
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /** Removes `key` if its TTL has passed. Returns true if it was (or is now) gone. */
+  expireIfNeeded(key: string): boolean {
+    const when = this.expires.get(key);
+    if (when === undefined) return false;
+    // Redis's keyIsExpired: expired only once now is strictly past the expire time.
+    if (this.hooks.expiryPaused || when >= this.hooks.now()) return false;
+    this.hooks.keyModified(this, key);
+    this.dict.delete(key);
+    this.expires.delete(key);
+    this.lru.delete(key);
+    this.hooks.keyExpired(this, key);
+    return true;
+  }
+
+  /** Value for a read: applies lazy expiry and touches the LRU clock. */
+  lookupRead(key: string): Value | undefined {
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    const v = this.dict.get(key);
+    if (v !== undefined) this.lru.set(key, lruClock());
+    return v;
+  }
+
+  /** Value for a write (same as a read in Redis, minus the keyspace-miss stat). */
+  lookupWrite(key: string): Value | undefined {
+    return this.lookupRead(key);
+  }
+
+  /** Like lookupRead but leaves the LRU clock alone (OBJECT, TYPE-less peeks, SCAN). */
+  peek(key: string): Value | undefined {
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    return this.dict.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.peek(key) !== undefined;
+  }
+
+  /**
+   * Stores `value` at `key`. Unless `keepTtl`, any TTL is removed (Redis's
+   * `setKey` with or without KEEPTTL).
+   */
+  set(key: string, value: Value, keepTtl = false): void {
+    this.hooks.keyModified(this, key);
+    this.dict.set(key, value);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    this.lru.set(key, lruClock());
+  }
+
+  /**
+   * Announces an in-place change of the collection at `key` (a push, an HSET):
+   * the value object stays the same, but hooks must see the change.
+   */
+  touchWrite(key: string): void {
+    this.hooks.keyModified(this, key);
+  }
+
+  /** Deletes `key`; true if it existed (and was not expired). */
+  delete(key: string): boolean {
+    if (this.peek(key) === undefined) return false;
+    this.hooks.keyModified(this, key);
+    this.dict.delete(key);
+    if (this.expires.size !== 0) this.expires.delete(key);
+    this.lru.delete(key);
+    return true;
+  }
+
+  getExpire(key: string): number | undefined {
+    return this.expires.get(key);
+  }
+
+  /** Sets an absolute expiry in ms on an existing key. */
+  setExpire(key: string, whenMs: number): void {
+    this.hooks.keyModified(this, key);
+    this.expires.set(key, whenMs);
+  }
+
+  /** Removes the TTL; true if there was one. */
+  persist(key: string): boolean {
+    if (!this.expires.has(key)) return false;
+    this.hooks.keyModified(this, key);
+    this.expires.delete(key);
+    return true;
+  }
+
+  /** Idle seconds since last access (OBJECT IDLETIME). */
+  idleSeconds(key: string): number {
+    const t = this.lru.get(key);
+    return t === undefined ? 0 : Math.max(0, Math.floor(Date.now() / 1000) - t);
+  }
+
+  /** Empties the database in O(1): the old maps go to the hook, new ones replace them. */
+  clear(): void {
+    const old = { dict: this.dict, expires: this.expires };
+    this.dict = new Map();
+    this.expires = new Map();
+    this.lru = new Map();
+    this.avgTtl = 0;
+    this.hooks.dbReplaced(this, old);
+  }
+
+  /** SWAPDB: exchanges the contents of two databases. */
+  swapWith(other: Database): void {
+    const mine = { dict: this.dict, expires: this.expires };
+    const theirs = { dict: other.dict, expires: other.expires };
+    [this.dict, other.dict] = [other.dict, this.dict];
+    [this.expires, other.expires] = [other.expires, this.expires];
+    [this.lru, other.lru] = [other.lru, this.lru];
+    [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
+    this.hooks.dbReplaced(this, mine);
+    this.hooks.dbReplaced(other, theirs);
+  }
+
+  /** Number of keys with a TTL (INFO keyspace `expires`). */
+  get expiresCount(): number {
+    return this.expires.size;
+  }
+}

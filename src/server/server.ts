@@ -1,0 +1,703 @@
+/**
+ * The server: listening sockets, connected clients, the databases, and the loop that
+ * turns requests into command calls (Redis's networking.c + the `processCommand` /
+ * `call` part of server.c).
+ *
+ * One event-loop turn: each readable socket is parsed and its commands run to
+ * completion, one at a time; clients with replies are remembered, and a single
+ * `beforeSleep` (scheduled with setImmediate, i.e. after the I/O phase) lets
+ * persistence flush what the turn wrote and then writes every client's replies in one
+ * socket write each. That ordering is what lets `appendfsync always` sync before any
+ * reply of the turn is sent.
+ *
+ * Writes reach persistence through one seam, the propagation feed: after a command
+ * that changed the dataset, the ops it produced (its own argv or a canonical rewrite,
+ * plus DELs for keys that expired meanwhile) are handed to every feed listener.
+ */
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import type { Buffer } from "node:buffer";
+import { Client } from "./client.ts";
+import { ProtocolError } from "./resp.ts";
+import { Database, type KeyspaceHooks, updateLruClock } from "../keyspace/db.ts";
+import type { Value } from "../types/value.ts";
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { type Command, lookupCommand } from "../commands/registry.ts";
+import { activeExpireCycle } from "../keyspace/expire.ts";
+import { CursorTable } from "../keyspace/scan.ts";
+
+/** One write to hand to persistence: run `argv` in database `db`. */
+export interface PropagatedOp {
+  db: number;
+  argv: string[];
+}
+
+/** A listener on the propagation feed (the AOF today, replicas tomorrow). */
+export type FeedListener = (ops: PropagatedOp[]) => void;
+
+/** Commands allowed while a RESP2 client is subscribed. */
+const PUBSUB_ALLOWED = new Set([
+  "ping",
+  "subscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "sunsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "quit",
+  "reset",
+]);
+
+/** Commands gated by enable-debug-command / enable-module-command. */
+const PROTECTED_COMMANDS = new Set(["debug", "module"]);
+
+/** Commands that run immediately inside MULTI instead of being queued. */
+const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
+export interface ServerStats {
+  totalConnections: number;
+  totalCommands: number;
+  rejectedConnections: number;
+  expiredKeys: number;
+  expiredStalePerc: number;
+  expiredTimeCapReachedCount: number;
+  keyspaceHits: number;
+  keyspaceMisses: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  totalErrorReplies: number;
+  /** errorstats: error code (ERR, WRONGTYPE, ...) -> count */
+  errorCodes: Map<string, number>;
+  unexpectedErrorReplies: number;
+}
+
+function newStats(): ServerStats {
+  return {
+    totalConnections: 0,
+    totalCommands: 0,
+    rejectedConnections: 0,
+    expiredKeys: 0,
+    expiredStalePerc: 0,
+    expiredTimeCapReachedCount: 0,
+    keyspaceHits: 0,
+    keyspaceMisses: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    totalErrorReplies: 0,
+    errorCodes: new Map(),
+    unexpectedErrorReplies: 0,
+  };
+}
+
+export interface ServerInit {
+  config: Config;
+  logger: Logger;
+  commands: Map<string, Command>;
+  /** Path of the config file, for CONFIG REWRITE and INFO `config_file`. */
+  configFile?: string;
+}
+
+export class Server implements KeyspaceHooks {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly commands: Map<string, Command>;
+  readonly configFile: string;
+  readonly dbs: Database[] = [];
+  readonly clients = new Map<number, Client>();
+  readonly stats: ServerStats = newStats();
+  /** SCAN cursors (live iterators), shared by SCAN and the collection scans. */
+  readonly cursors = new CursorTable();
+  /** Changes since the last successful save (Redis's `server.dirty`). */
+  dirty = 0;
+  /** Unix ms of the last successful save (LASTSAVE). */
+  lastSave = Math.floor(Date.now() / 1000);
+  readonly startTime = Date.now();
+  readonly runId: string;
+  /** The ports actually bound (port 0 in config picks an ephemeral one). */
+  port = 0;
+  /** Lazy expiry off (while loading a file). */
+  expiryPaused = false;
+  /** DEBUG SET-ACTIVE-EXPIRE */
+  activeExpireEnabled = true;
+  /** Current command's time, cached as Redis caches `mstime` per command. */
+  private cmdTime = 0;
+  private nextClientId = 1;
+  private listeners: NetServer[] = [];
+  private cronTimer: ReturnType<typeof setInterval> | undefined;
+  private pendingFlush = new Set<Client>();
+  private flushScheduled = false;
+  private feeds: FeedListener[] = [];
+  /** Per-call propagation state. */
+  private propOverride: string[] | null | undefined = undefined;
+  private alsoProp: PropagatedOp[] = [];
+  /** Hooks run before replies leave, once per event-loop turn (AOF flush/fsync). */
+  private beforeReplyHooks: (() => void)[] = [];
+  /** Hooks run once per cron tick (save points, AOF rewrite checks). */
+  private cronHooks: (() => void)[] = [];
+  /** Hooks run on keyModified (WATCH, snapshots). */
+  private modifiedHooks: ((db: Database, key: string) => void)[] = [];
+  private replacedHooks: ((
+    db: Database,
+    old: { dict: Map<string, Value>; expires: Map<string, number> },
+  ) => void)[] = [];
+  /** Hooks that may deny writes (MISCONF); first non-null message wins. */
+  private writeGuards: (() => string | null)[] = [];
+  private shutdownHooks: ((opts: { save?: boolean; force?: boolean }) => Promise<void> | void)[] =
+    [];
+  cronLoops = 0;
+  shuttingDown = false;
+  /** Resolves when the server has shut down. */
+  readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(init: ServerInit) {
+    this.config = init.config;
+    this.logger = init.logger;
+    this.commands = init.commands;
+    this.configFile = init.configFile ?? "";
+    this.runId = randomHex(40);
+    const n = this.config.getInt("databases");
+    for (let i = 0; i < n; i++) this.dbs.push(new Database(i, this));
+    this.closed = new Promise((r) => this.resolveClosed = r);
+  }
+
+  // ---- KeyspaceHooks -------------------------------------------------------------
+
+  now(): number {
+    return this.cmdTime || Date.now();
+  }
+
+  keyModified(db: Database, key: string): void {
+    for (const h of this.modifiedHooks) h(db, key);
+  }
+
+  dbReplaced(db: Database, old: { dict: Map<string, Value>; expires: Map<string, number> }): void {
+    for (const h of this.replacedHooks) h(db, old);
+  }
+
+  keyExpired(db: Database, key: string): void {
+    this.stats.expiredKeys++;
+    this.notify("x", "expired", key, db.id);
+    this.alsoPropagate(db.id, ["DEL", key]);
+    if (this.callDepth === 0) this.flushPropagation();
+  }
+
+  // ---- extension points -----------------------------------------------------------
+
+  addFeed(f: FeedListener): void {
+    this.feeds.push(f);
+  }
+  onBeforeReply(f: () => void): void {
+    this.beforeReplyHooks.push(f);
+  }
+  onCron(f: () => void): void {
+    this.cronHooks.push(f);
+  }
+  onKeyModified(f: (db: Database, key: string) => void): void {
+    this.modifiedHooks.push(f);
+  }
+  onDbReplaced(
+    f: (db: Database, old: { dict: Map<string, Value>; expires: Map<string, number> }) => void,
+  ): void {
+    this.replacedHooks.push(f);
+  }
+  addWriteGuard(f: () => string | null): void {
+    this.writeGuards.push(f);
+  }
+  onShutdown(f: (opts: { save?: boolean; force?: boolean }) => Promise<void> | void): void {
+    this.shutdownHooks.push(f);
+  }
+
+  requiresAuth(): boolean {
+    return this.config.get("requirepass") !== "";
+  }
+
+  // ---- propagation ----------------------------------------------------------------
+
+  /** Replace what the running command propagates (Redis's rewriteClientCommandVector). */
+  rewritePropagation(argv: string[]): void {
+    this.propOverride = argv;
+  }
+
+  /** The running command propagates nothing itself (it used alsoPropagate instead). */
+  preventPropagation(): void {
+    this.propOverride = null;
+  }
+
+  /** Queue an extra op, emitted after the current command (Redis's alsoPropagate). */
+  alsoPropagate(db: number, argv: string[]): void {
+    this.alsoProp.push({ db, argv });
+  }
+
+  private flushPropagation(): void {
+    if (this.alsoProp.length === 0) return;
+    const ops = this.alsoProp;
+    this.alsoProp = [];
+    for (const f of this.feeds) f(ops);
+  }
+
+  // ---- listening ------------------------------------------------------------------
+
+  /** Binds every `bind` address on `port`. Addresses prefixed with `-` are optional. */
+  async listen(): Promise<void> {
+    const port = this.config.getInt("port");
+    const binds = this.config.bind();
+    let bound = port;
+    for (const raw of binds) {
+      const optional = raw.startsWith("-");
+      const spec = optional ? raw.slice(1) : raw;
+      const host = spec === "*" ? "0.0.0.0" : spec === "::*" ? "::" : spec;
+      const srv = createServer({ noDelay: true }, (s) => this.accept(s));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          srv.once("error", reject);
+          srv.listen({ port: bound, host }, () => {
+            srv.off("error", reject);
+            resolve();
+          });
+        });
+      } catch (e) {
+        if (optional) continue;
+        const msg = `Warning: Could not create server TCP listening socket ${host}:${bound}: ${
+          (e as Error).message
+        }`;
+        this.logger.warning(msg);
+        for (const l of this.listeners) l.close();
+        throw new Error(msg);
+      }
+      const addr = srv.address();
+      if (addr && typeof addr === "object") bound = addr.port;
+      srv.on("error", (e) => this.logger.warning(`Accept error: ${e.message}`));
+      this.listeners.push(srv);
+    }
+    this.port = bound;
+    if (this.listeners.length === 0) throw new Error("Failed listening on port " + port);
+    const hz = Math.max(1, Math.min(500, this.config.getInt("hz")));
+    this.cronTimer = setInterval(() => this.cron(), Math.floor(1000 / hz));
+  }
+
+  private accept(socket: Socket): void {
+    const max = this.config.getInt("maxclients");
+    if (this.clients.size >= max) {
+      this.stats.rejectedConnections++;
+      socket.end("-ERR max number of clients reached\r\n");
+      return;
+    }
+    if (this.protectedModeRefuses(socket)) {
+      this.stats.rejectedConnections++;
+      socket.end(PROTECTED_MODE_ERR);
+      return;
+    }
+    socket.setNoDelay(true);
+    const keepalive = this.config.getInt("tcp-keepalive");
+    if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+    const c = new Client(this, socket, this.nextClientId++);
+    c.reply.onError = (msg) => this.countError(msg);
+    this.clients.set(c.id, c);
+    this.stats.totalConnections++;
+    socket.on("data", (chunk: Buffer) => this.onData(c, chunk));
+    socket.on("error", () => this.freeClient(c));
+    socket.on("close", () => this.freeClient(c));
+  }
+
+  private protectedModeRefuses(socket: Socket): boolean {
+    // As in Redis 7.0: with no password, only loopback peers, whatever `bind` says.
+    if (!this.config.getBool("protected-mode") || this.requiresAuth()) return false;
+    const addr = (socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+    return !(addr === "127.0.0.1" || addr === "::1" || addr.startsWith("127."));
+  }
+
+  /** Creates a client with no socket (for in-process use and loading). */
+  fakeClient(): Client {
+    const c = new Client(this, null, this.nextClientId++);
+    c.authenticated = true;
+    return c;
+  }
+
+  freeClient(c: Client): void {
+    if (!this.clients.has(c.id)) return;
+    this.clients.delete(c.id);
+    this.pendingFlush.delete(c);
+    for (const f of this.clientFreedHooks) f(c);
+    if (c.socket && !c.socket.destroyed) c.socket.destroy();
+  }
+
+  private clientFreedHooks: ((c: Client) => void)[] = [];
+  onClientFreed(f: (c: Client) => void): void {
+    this.clientFreedHooks.push(f);
+  }
+
+  /** Closes `c` once its pending replies are written (QUIT, protocol errors, KILL). */
+  closeAfterReply(c: Client): void {
+    c.closing = true;
+    this.scheduleFlush(c);
+  }
+
+  private onData(c: Client, chunk: Buffer): void {
+    if (c.closing) return;
+    this.stats.netInputBytes += chunk.length;
+    c.feed(chunk);
+    this.processInput(c);
+  }
+
+  /** Runs every complete command in `c`'s buffer (Redis's processInputBuffer). */
+  processInput(c: Client): void {
+    // performance.now() is a runtime call in Deno (~150 ns), so command time is
+    // measured per input batch and shared among the commands of the batch.
+    const t0 = performance.now();
+    this.cmdTime = Date.now();
+    c.lastInteraction = this.cmdTime;
+    try {
+      while (!c.closing && !c.blocked) {
+        const argv = c.parser.next();
+        if (argv === null) break;
+        if (argv.length === 0) continue;
+        this.processCommand(c, argv);
+      }
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.logger.verbose(
+        `Protocol error (${e.message.replace("Protocol error: ", "")}) from client: ${c.addr}`,
+      );
+      c.reply.error("ERR " + e.message);
+      this.closeAfterReply(c);
+    }
+    this.chargeBatch(performance.now() - t0);
+    this.cmdTime = 0;
+    const qlimit = this.config.getMemory("client-query-buffer-limit");
+    if (!c.closing && c.queryBufferLength() > qlimit) {
+      this.logger.warning(
+        `Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf initial bytes: ...)`,
+      );
+      this.freeClient(c);
+      return;
+    }
+    this.scheduleFlush(c);
+  }
+
+  scheduleFlush(c: Client): void {
+    this.pendingFlush.add(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.beforeSleep());
+    }
+  }
+
+  /** End of the event-loop turn: persistence hooks first, then every client's replies. */
+  private beforeSleep(): void {
+    this.flushScheduled = false;
+    for (const h of this.beforeReplyHooks) h();
+    for (const c of this.pendingFlush) {
+      const n = c.reply.out.length;
+      if (n === 0 && !c.closing) continue;
+      // CLIENT REPLY OFF/SKIP drop replies as they are produced (commands/client.ts),
+      // so that a pipeline mixing modes keeps exactly the replies Redis would send.
+      this.stats.netOutputBytes += n;
+      c.flush();
+      if (c.closing) {
+        c.socket?.end();
+        this.freeClient(c);
+      }
+    }
+    this.pendingFlush.clear();
+  }
+
+  // ---- command execution ------------------------------------------------------------
+
+  private callDepth = 0;
+
+  /** Commands called in the current input batch, for chargeBatch. */
+  private batch: Command[] = [];
+
+  /** Spreads a batch's elapsed time over its commands (INFO commandstats usec). */
+  private chargeBatch(ms: number): void {
+    const n = this.batch.length;
+    if (n === 0) return;
+    const each = (ms * 1000) / n;
+    for (let i = 0; i < n; i++) this.batch[i].usec += each;
+    this.batch.length = 0;
+  }
+
+  /** Redis's processCommand: the checks in Redis's order, then call(). */
+  processCommand(c: Client, argv: string[]): void {
+    this.cmdTime = Date.now();
+    const base = this.commands.get(argv[0].toLowerCase());
+    let cmd = base;
+    if (base?.subcommands && argv.length >= 2) {
+      cmd = base.subcommands.get(argv[1].toLowerCase());
+      if (!cmd) {
+        this.rejectCommand(
+          c,
+          `ERR unknown subcommand '${
+            truncate(argv[1], 128)
+          }'. Try ${base.name.toUpperCase()} HELP.`,
+        );
+        return;
+      }
+    }
+    if (!cmd) {
+      let args = "";
+      for (let i = 1; i < argv.length && args.length < 128; i++) {
+        args += `'${truncate(argv[i], 128 - args.length)}' `;
+      }
+      this.rejectCommand(
+        c,
+        `ERR unknown command '${truncate(argv[0], 128)}', with args beginning with: ${args}`,
+      );
+      return;
+    }
+    if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
+      cmd.rejectedCalls++;
+      this.rejectCommand(c, `ERR wrong number of arguments for '${cmd.name}' command`);
+      return;
+    }
+    // Redis marks DEBUG and MODULE "protected" internally, a flag COMMAND does not show.
+    if (PROTECTED_COMMANDS.has(base!.name) && !this.protectedAllowed(c, base!.name)) {
+      cmd.rejectedCalls++;
+      this.rejectCommand(
+        c,
+        `ERR ${base!.name.toUpperCase()} command not allowed. If the enable-${
+          base!.name
+        }-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.`,
+      );
+      return;
+    }
+    if (!c.authenticated && !cmd.flags.has("no_auth")) {
+      cmd.rejectedCalls++;
+      this.rejectCommand(c, "NOAUTH Authentication required.");
+      return;
+    }
+    const isWrite = cmd.flags.has("write");
+    if (isWrite && c.multiQueue === null) {
+      for (const g of this.writeGuards) {
+        const msg = g();
+        if (msg) {
+          cmd.rejectedCalls++;
+          this.rejectCommand(c, msg);
+          return;
+        }
+      }
+    }
+    if (c.subscribed && c.reply.resp === 2 && !PUBSUB_ALLOWED.has(cmd.name.split("|")[0])) {
+      cmd.rejectedCalls++;
+      this.rejectCommand(
+        c,
+        `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      );
+      return;
+    }
+    if (c.multiQueue !== null && !MULTI_IMMEDIATE.has(cmd.name)) {
+      c.multiQueue.push({ cmd, argv });
+      c.reply.simple("QUEUED");
+      return;
+    }
+    this.call(c, cmd, argv);
+  }
+
+  private protectedAllowed(c: Client, name: string): boolean {
+    const mode = this.config.get(`enable-${name}-command`);
+    if (mode === "yes") return true;
+    if (mode === "local") return c.socket === null || /^(127\.|::1)/.test(c.addr) || c.addr === "";
+    return c.socket === null;
+  }
+
+  /** Replies with an error for a command that never ran; flags the MULTI as aborted. */
+  rejectCommand(c: Client, msg: string): void {
+    if (c.multiQueue !== null) c.multiDirty = true;
+    c.reply.error(msg);
+  }
+
+  /** Runs `cmd` for `c`, then emits what it propagates (Redis's call()). */
+  call(c: Client, cmd: Command, argv: string[]): void {
+    const dirtyBefore = this.dirty;
+    const errorsBefore = c.reply.errorCount;
+    const savedOverride = this.propOverride;
+    this.propOverride = undefined;
+    this.callDepth++;
+    try {
+      cmd.handler(c, argv);
+    } finally {
+      this.callDepth--;
+    }
+    cmd.calls++;
+    if (this.callDepth === 0) this.batch.push(cmd);
+    if (c.reply.errorCount !== errorsBefore) cmd.failedCalls++;
+    c.lastCommand = cmd.name;
+    c.commandsProcessed++;
+    this.stats.totalCommands++;
+    if (this.dirty !== dirtyBefore && this.propOverride !== null) {
+      this.alsoProp.push({ db: c.db.id, argv: this.propOverride ?? argv });
+    }
+    this.propOverride = savedOverride;
+    if (this.callDepth === 0) this.flushPropagation();
+    if (this.monitors.size > 0) this.feedMonitors(c, argv);
+  }
+
+  /** Runs a command line as `c` without a socket (in-process use, tests, AOF loading). */
+  execute(c: Client, argv: string[]): string {
+    const t0 = performance.now();
+    this.cmdTime = Date.now();
+    this.processCommand(c, argv);
+    this.chargeBatch(performance.now() - t0);
+    this.cmdTime = 0;
+    const out = c.reply.out;
+    c.reply.out = "";
+    return out;
+  }
+
+  // ---- keyspace notifications ---------------------------------------------------------
+
+  private notifyHooks: ((cls: string, event: string, key: string, db: number) => void)[] = [];
+  onNotify(f: (cls: string, event: string, key: string, db: number) => void): void {
+    this.notifyHooks.push(f);
+  }
+
+  /**
+   * Redis's notifyKeyspaceEvent: `cls` is the class letter from notify-keyspace-events
+   * (g generic, $ string, l list, s set, h hash, z zset, x expired, e evicted, n new),
+   * `event` the event name Redis uses (e.g. "set", "expire", "del").
+   */
+  notify(cls: string, event: string, key: string, db: number): void {
+    for (const h of this.notifyHooks) h(cls, event, key, db);
+  }
+
+  // ---- errors ------------------------------------------------------------------------
+
+  private countError(msg: string): void {
+    this.stats.totalErrorReplies++;
+    const sp = msg.indexOf(" ");
+    const code = sp === -1 ? msg : msg.slice(0, sp);
+    // Redis caps errorstats at 128 distinct codes.
+    if (this.stats.errorCodes.size < 128 || this.stats.errorCodes.has(code)) {
+      this.stats.errorCodes.set(code, (this.stats.errorCodes.get(code) ?? 0) + 1);
+    }
+  }
+
+  // ---- MONITOR ---------------------------------------------------------------------------
+
+  readonly monitors = new Set<Client>();
+
+  /** Redis 7.0's replicationFeedMonitors, called from call() after the command ran. */
+  private feedMonitors(c: Client, argv: string[]): void {
+    const cmd = lookupCommand(this.commands, argv);
+    // As call() in 7.0: admin commands (CONFIG, DEBUG, ...) never reach monitors.
+    if (cmd && (cmd.flags.has("admin") || cmd.flags.has("skip_monitor"))) return;
+    const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+    const who = c.socket ? c.addr : "lua";
+    let line = `${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, "0")} [${c.db.id} ${who}]`;
+    // Passwords never reach monitors (Redis's redactClientCommandArgument in AUTH/HELLO).
+    const shown = argv.slice();
+    const name = argv[0].toLowerCase();
+    if (name === "auth") shown.fill("(redacted)", 1);
+    else if (name === "hello") {
+      for (let j = 2; j < shown.length; j++) {
+        const more = shown.length - 1 - j;
+        const opt = shown[j].toLowerCase();
+        if (opt === "auth" && more >= 2) {
+          shown[j + 1] = shown[j + 2] = "(redacted)";
+          j += 2;
+        } else if (opt === "setname" && more >= 1) j++;
+        else break;
+      }
+    }
+    for (const a of shown) line += " " + quoteRepr(a);
+    for (const m of this.monitors) {
+      m.reply.simple(line);
+      this.scheduleFlush(m);
+    }
+  }
+
+  // ---- cron ------------------------------------------------------------------------------
+
+  private cron(): void {
+    this.cronLoops++;
+    updateLruClock();
+    this.cmdTime = 0;
+    if (this.activeExpireEnabled) {
+      const hz = Math.max(1, this.config.getInt("hz"));
+      activeExpireCycle(this, this.config.getInt("active-expire-effort"), 1000 / hz);
+    }
+    const timeout = this.config.getInt("timeout");
+    if (timeout > 0) {
+      const now = Date.now();
+      for (const c of this.clients.values()) {
+        if (c.subscribed || c.blocked || c.monitor) continue;
+        if (now - c.lastInteraction > timeout * 1000) {
+          this.logger.verbose("Closing idle client");
+          this.freeClient(c);
+        }
+      }
+    }
+    this.cursors.expire();
+    for (const h of this.cronHooks) h();
+  }
+
+  // ---- shutdown ----------------------------------------------------------------------------
+
+  /**
+   * Graceful shutdown: run the shutdown hooks (where saving happens), then stop
+   * accepting and close clients. A failing hook aborts the shutdown unless `force`,
+   * as Redis does (`Errors trying to SHUTDOWN`), and the error propagates.
+   */
+  async shutdown(opts: { save?: boolean; force?: boolean } = {}): Promise<void> {
+    if (this.shuttingDown) return this.closed;
+    this.shuttingDown = true;
+    this.logger.warning("User requested shutdown...");
+    for (const h of this.shutdownHooks) {
+      try {
+        await h(opts);
+      } catch (e) {
+        if (opts.force) {
+          this.logger.warning(
+            `Error during shutdown, continuing due to FORCE: ${(e as Error).message}`,
+          );
+          continue;
+        }
+        this.logger.warning(
+          `Errors trying to shut down the server. Check the logs for more information.`,
+        );
+        this.shuttingDown = false;
+        throw e;
+      }
+    }
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    for (const l of this.listeners) l.close();
+    for (const c of [...this.clients.values()]) {
+      c.flush();
+      this.freeClient(c);
+    }
+    this.logger.warning("Redis is now ready to exit, bye bye...");
+    this.resolveClosed();
+  }
+}
+
+const PROTECTED_MODE_ERR =
+  "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a bind address or an authentication password. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n) : s;
+}
+
+function randomHex(n: number): string {
+  const b = new Uint8Array(n / 2);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Redis's sdscatrepr: a double-quoted, escaped representation of a byte string. */
+export function quoteRepr(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ch = s[i];
+    if (ch === "\\" || ch === '"') out += "\\" + ch;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\x07") out += "\\a";
+    else if (ch === "\b") out += "\\b";
+    else if (c >= 32 && c < 127) out += ch;
+    else out += "\\x" + c.toString(16).padStart(2, "0");
+  }
+  return out + '"';
+}

@@ -1,0 +1,200 @@
+/**
+ * Test servers: an in-process Amber on an ephemeral port, Amber as a subprocess, and
+ * Debian's redis-server for differential tests. `redisAvailable()` decides whether a
+ * test that needs redis-server runs: a missing redis-server is a skip locally and a
+ * failure in CI (CI=true).
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type AmberServer, startServer } from "../../mod.ts";
+import { RawClient } from "./resp_client.ts";
+
+export const IN_CI = Deno.env.get("CI") === "true";
+
+let redisPath: string | null | undefined;
+
+/** Path of redis-server, or null. */
+export function redisServerPath(): string | null {
+  if (redisPath === undefined) {
+    const r = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" });
+    redisPath = r.status === 0 ? r.stdout.trim() : null;
+  }
+  return redisPath;
+}
+
+/**
+ * For `Deno.test({ ignore: ... })`: true (skip) when redis-server is missing locally.
+ * In CI a missing redis-server is not ignored, so the test runs and fails loudly.
+ */
+export function skipWithoutRedis(): boolean {
+  return redisServerPath() === null && !IN_CI;
+}
+
+export function tempDir(prefix = "amber-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+export interface TestAmber {
+  amber: AmberServer;
+  port: number;
+  dir: string;
+  client(): Promise<RawClient>;
+  stop(): Promise<void>;
+}
+
+/** Starts Amber in this process on an ephemeral port, logging to a temp dir. */
+export async function startAmber(extra: string[] = []): Promise<TestAmber> {
+  const dir = tempDir();
+  const amber = await startServer({
+    args: [
+      "--port",
+      "0",
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--dir",
+      dir,
+      "--logfile",
+      join(dir, "amber.log"),
+      "--enable-debug-command",
+      "yes",
+      ...extra,
+    ],
+  });
+  const clients: RawClient[] = [];
+  return {
+    amber,
+    port: amber.port,
+    dir,
+    async client() {
+      const c = await RawClient.connect(amber.port);
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      for (const c of clients) c.close();
+      await amber.close({ save: false });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestProcess {
+  port: number;
+  dir: string;
+  proc: ChildProcess;
+  client(): Promise<RawClient>;
+  /** Sends SIGTERM and waits for exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  output(): string;
+}
+
+async function waitForPort(port: number, proc: ChildProcess, out: () => string): Promise<void> {
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`server exited early:\n${out()}`);
+    try {
+      const c = await RawClient.connect(port);
+      c.close();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`server did not listen on ${port}:\n${out()}`);
+}
+
+function spawnServer(cmd: string, args: string[], port: number, dir: string): Promise<TestProcess> {
+  const proc = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  proc.stdout?.on("data", (d) => out += d.toString());
+  proc.stderr?.on("data", (d) => out += d.toString());
+  const clients: RawClient[] = [];
+  const tp: TestProcess = {
+    port,
+    dir,
+    proc,
+    output: () => out,
+    async client() {
+      const c = await RawClient.connect(port);
+      clients.push(c);
+      return c;
+    },
+    stop(signal: NodeJS.Signals = "SIGTERM") {
+      for (const c of clients) c.close();
+      if (proc.exitCode !== null) return Promise.resolve(proc.exitCode);
+      return new Promise((resolve) => {
+        proc.once("exit", (code) => resolve(code));
+        proc.kill(signal);
+      });
+    },
+  };
+  return waitForPort(port, proc, () => out).then(() => tp);
+}
+
+/** The command that runs Amber as a subprocess: AMBER_BIN if set (the compiled binary). */
+export function amberCommand(): [string, string[]] {
+  const bin = Deno.env.get("AMBER_BIN");
+  if (bin) return [bin, []];
+  const cli = new URL("../../src/cli.ts", import.meta.url).pathname;
+  return [Deno.execPath(), ["run", "--allow-all", cli]];
+}
+
+/** Starts Amber as a subprocess (`deno run src/cli.ts`, or AMBER_BIN). */
+export async function spawnAmber(args: string[] = [], dir = tempDir()): Promise<TestProcess> {
+  const port = await freePort();
+  const [cmd, pre] = amberCommand();
+  return await spawnServer(
+    cmd,
+    [...pre, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...args],
+    port,
+    dir,
+  );
+}
+
+/** Starts Debian's redis-server on a free port, no persistence unless `args` says so. */
+export async function spawnRedis(
+  args: string[] = [],
+  dir = tempDir("redis-test-"),
+): Promise<TestProcess> {
+  const path = redisServerPath();
+  if (!path) throw new Error("redis-server is not installed (apt-get install redis-server)");
+  const port = await freePort();
+  return await spawnServer(
+    path,
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--enable-debug-command",
+      "yes",
+      ...args,
+    ],
+    port,
+    dir,
+  );
+}

@@ -1,0 +1,126 @@
+/**
+ * RESP request parser: every split of the input gives the same commands, Redis's
+ * limits and protocol error strings, inline commands, and the big-argument path.
+ */
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { ProtocolError, RequestParser, splitArgs } from "../src/server/resp.ts";
+
+function parser(authenticated = true) {
+  return new RequestParser({ maxBulkLen: 512 * 1024 * 1024, authenticated: () => authenticated });
+}
+
+function drain(p: RequestParser): string[][] {
+  const out: string[][] = [];
+  while (true) {
+    const a = p.next();
+    if (a === null) return out;
+    if (a.length) out.push(a);
+  }
+}
+
+const INPUT = "*3\r\n$3\r\nSET\r\n$3\r\nk\x00y\r\n$5\r\nv\r\nal\r\n" +
+  "PING\r\n" +
+  'set "a b" \'c\\\'d\' "\\x41\\n"\n' +
+  "*1\r\n$4\r\nPING\r\n" +
+  "*2\r\n$3\r\nGET\r\n$0\r\n\r\n";
+const EXPECTED = [
+  ["SET", "k\x00y", "v\r\nal"],
+  ["PING"],
+  ["set", "a b", "c'd", "A\n"],
+  ["PING"],
+  ["GET", ""],
+];
+
+Deno.test("resp: whole input parses to the expected commands", () => {
+  const p = parser();
+  p.feed(Buffer.from(INPUT, "latin1"));
+  assert.deepEqual(drain(p), EXPECTED);
+});
+
+Deno.test("resp: the same commands for every split into two chunks", () => {
+  const bytes = Buffer.from(INPUT, "latin1");
+  for (let i = 0; i <= bytes.length; i++) {
+    const p = parser();
+    const got: string[][] = [];
+    p.feed(bytes.subarray(0, i));
+    got.push(...drain(p));
+    p.feed(bytes.subarray(i));
+    got.push(...drain(p));
+    assert.deepEqual(got, EXPECTED, `split at ${i}`);
+  }
+});
+
+Deno.test("resp: byte-at-a-time feeding", () => {
+  const bytes = Buffer.from(INPUT, "latin1");
+  const p = parser();
+  const got: string[][] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    p.feed(bytes.subarray(i, i + 1));
+    got.push(...drain(p));
+  }
+  assert.deepEqual(got, EXPECTED);
+});
+
+Deno.test("resp: a big bulk argument arrives in many chunks intact (linear path)", () => {
+  const size = 3 * 1024 * 1024 + 7;
+  const payload = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) payload[i] = (i * 31) & 0xff;
+  const head = Buffer.from(`*2\r\n$3\r\nSET\r\n$${size}\r\n`, "latin1");
+  const all = Buffer.concat([head, payload, Buffer.from("\r\n*1\r\n$4\r\nPING\r\n")]);
+  const p = parser();
+  const got: string[][] = [];
+  for (let i = 0; i < all.length; i += 65536) {
+    p.feed(all.subarray(i, i + 65536));
+    got.push(...drain(p));
+  }
+  assert.equal(got.length, 2);
+  assert.equal(got[0][1].length, size);
+  assert.ok(Buffer.from(got[0][1], "latin1").equals(payload));
+  assert.deepEqual(got[1], ["PING"]);
+});
+
+function errorOf(input: string, authenticated = true): string {
+  const p = parser(authenticated);
+  p.feed(Buffer.from(input, "latin1"));
+  try {
+    drain(p);
+  } catch (e) {
+    assert.ok(e instanceof ProtocolError);
+    return e.message;
+  }
+  return "no error";
+}
+
+Deno.test("resp: Redis's protocol error strings", () => {
+  assert.equal(errorOf("*x\r\n"), "Protocol error: invalid multibulk length");
+  assert.equal(errorOf("*3000000000\r\n"), "Protocol error: invalid multibulk length");
+  assert.equal(errorOf("*11\r\n", false), "Protocol error: unauthenticated multibulk length");
+  assert.equal(errorOf("*1\r\n+PING\r\n"), "Protocol error: expected '$', got '+'");
+  assert.equal(errorOf("*1\r\n$-5\r\n"), "Protocol error: invalid bulk length");
+  assert.equal(errorOf("*1\r\n$abc\r\n"), "Protocol error: invalid bulk length");
+  assert.equal(errorOf("*1\r\n$20000\r\n", false), "Protocol error: unauthenticated bulk length");
+  assert.equal(errorOf('set "a\r\n'), "Protocol error: unbalanced quotes in request");
+  assert.equal(errorOf("x".repeat(70 * 1024)), "Protocol error: too big inline request");
+  assert.equal(errorOf("*1" + "1".repeat(70 * 1024)), "Protocol error: too big mbulk count string");
+  assert.equal(
+    errorOf("*1\r\n$1" + "1".repeat(70 * 1024)),
+    "Protocol error: too big bulk count string",
+  );
+});
+
+Deno.test("resp: empty multibulk and empty inline lines are skipped", () => {
+  const p = parser();
+  p.feed(Buffer.from("*0\r\n*-1\r\n\r\n\n*1\r\n$4\r\nPING\r\n"));
+  assert.deepEqual(drain(p), [["PING"]]);
+});
+
+Deno.test("resp: splitArgs follows sdssplitargs", () => {
+  assert.deepEqual(splitArgs("  a  b\tc "), ["a", "b", "c"]);
+  assert.deepEqual(splitArgs('"\\x4g"'), ["x4g"]);
+  assert.deepEqual(splitArgs('""'), [""]);
+  assert.equal(splitArgs('"a"b'), null);
+  assert.equal(splitArgs("'a'b"), null);
+  assert.equal(splitArgs("'abc"), null);
+  assert.deepEqual(splitArgs("'a\\nb'"), ["a\\nb"]);
+});
