@@ -100,6 +100,8 @@ export interface TestProcess {
   port: number;
   dir: string;
   proc: ChildProcess;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
   client(): Promise<RawClient>;
   /** Sends SIGTERM and waits for exit; returns the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -123,6 +125,14 @@ async function waitForPort(port: number, proc: ChildProcess, out: () => string):
 
 function spawnServer(cmd: string, args: string[], port: number, dir: string): Promise<TestProcess> {
   const proc = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  // Remember the exit ourselves: a second `once("exit")` after it fired would wait forever.
+  let exitCode: number | null | undefined = undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once("exit", (code) => {
+      exitCode = code;
+      resolve(code);
+    })
+  );
   let out = "";
   proc.stdout?.on("data", (d) => out += d.toString());
   proc.stderr?.on("data", (d) => out += d.toString());
@@ -131,6 +141,7 @@ function spawnServer(cmd: string, args: string[], port: number, dir: string): Pr
     port,
     dir,
     proc,
+    exited,
     output: () => out,
     async client() {
       const c = await RawClient.connect(port);
@@ -139,11 +150,11 @@ function spawnServer(cmd: string, args: string[], port: number, dir: string): Pr
     },
     stop(signal: NodeJS.Signals = "SIGTERM") {
       for (const c of clients) c.close();
-      if (proc.exitCode !== null) return Promise.resolve(proc.exitCode);
-      return new Promise((resolve) => {
-        proc.once("exit", (code) => resolve(code));
-        proc.kill(signal);
-      });
+      if (exitCode !== undefined) return Promise.resolve(exitCode);
+      // Deno does not count a child's exit as pending work; keep the loop alive.
+      const keepAlive = setInterval(() => {}, 50);
+      proc.kill(signal);
+      return exited.finally(() => clearInterval(keepAlive));
     },
   };
   return waitForPort(port, proc, () => out).then(() => tp);
@@ -161,9 +172,12 @@ export function amberCommand(): [string, string[]] {
 export async function spawnAmber(args: string[] = [], dir = tempDir()): Promise<TestProcess> {
   const port = await freePort();
   const [cmd, pre] = amberCommand();
+  // A config file, if given, must stay the first argument.
+  const file = args.length > 0 && !args[0].startsWith("--") ? [args[0]] : [];
+  const rest = args.slice(file.length);
   return await spawnServer(
     cmd,
-    [...pre, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...args],
+    [...pre, ...file, "--port", String(port), "--bind", "127.0.0.1", "--dir", dir, ...rest],
     port,
     dir,
   );
