@@ -25,6 +25,13 @@ export interface Command {
   /** Container commands (CONFIG, CLIENT, OBJECT, ...) route to these by argv[1]. */
   readonly subcommands?: Map<string, Command>;
   readonly parent?: Command;
+  /** Flags precomputed for the per-command checks in processCommand. */
+  readonly isWrite: boolean;
+  readonly noAuth: boolean;
+  /** Allowed for a RESP2 client in subscribed mode. */
+  readonly pubsubAllowed: boolean;
+  /** Runs at once inside MULTI instead of being queued. */
+  readonly multiImmediate: boolean;
   /** Statistics (INFO commandstats). */
   calls: number;
   usec: number;
@@ -34,14 +41,36 @@ export interface Command {
 
 export type HandlerMap = Record<string, Handler>;
 
+/** Commands allowed while a RESP2 client is subscribed. */
+const PUBSUB_ALLOWED = new Set([
+  "ping",
+  "subscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "sunsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "quit",
+  "reset",
+]);
+
+/** Commands that run immediately inside MULTI instead of being queued. */
+const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
 function makeCommand(name: string, meta: CommandMeta, handler: Handler, parent?: Command): Command {
+  const flags = new Set(meta.flags);
+  const top = name.split("|")[0];
   return {
     name,
     arity: meta.arity,
     meta,
-    flags: new Set(meta.flags),
+    flags,
     handler,
     parent,
+    isWrite: flags.has("write"),
+    noAuth: flags.has("no_auth"),
+    pubsubAllowed: PUBSUB_ALLOWED.has(top),
+    multiImmediate: MULTI_IMMEDIATE.has(name),
     calls: 0,
     usec: 0,
     rejectedCalls: 0,

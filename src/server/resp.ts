@@ -92,7 +92,7 @@ export class RequestParser {
     if (this.multibulkLen === 0 && this.big === null) {
       if (this.pos >= this.buf.length) return null;
       if (this.buf[this.pos] !== 42 /* '*' */) return this.inline();
-      const nl = this.buf.indexOf(CR, this.pos);
+      const nl = findCR(this.buf, this.pos);
       if (nl === -1 || nl + 1 >= this.buf.length) {
         if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
           throw new ProtocolError("Protocol error: too big mbulk count string");
@@ -124,7 +124,7 @@ export class RequestParser {
       }
       if (this.bulkLen === -1) {
         if (this.pos >= this.buf.length) return null;
-        const nl = this.buf.indexOf(CR, this.pos);
+        const nl = findCR(this.buf, this.pos);
         if (nl === -1 || nl + 1 >= this.buf.length) {
           if (this.buf.length - this.pos > PROTO_INLINE_MAX_SIZE) {
             throw new ProtocolError("Protocol error: too big bulk count string");
@@ -183,6 +183,16 @@ export class RequestParser {
     if (args === null) throw new ProtocolError("Protocol error: unbalanced quotes in request");
     return args;
   }
+}
+
+/**
+ * Index of the next CR from `from`, or -1. Headers (`*3`, `$16`) are a few bytes long,
+ * and a plain loop beats Buffer.indexOf's generic path for that; long scans fall back.
+ */
+function findCR(buf: Buffer, from: number): number {
+  const end = Math.min(buf.length, from + 24);
+  for (let i = from; i < end; i++) if (buf[i] === CR) return i;
+  return end === buf.length ? -1 : buf.indexOf(CR, end);
 }
 
 /** Parses the decimal between `start` and `end`; null if it is not a valid length. */

@@ -35,24 +35,9 @@ export interface PropagatedOp {
 /** A listener on the propagation feed (the AOF today, replicas tomorrow). */
 export type FeedListener = (ops: PropagatedOp[]) => void;
 
-/** Commands allowed while a RESP2 client is subscribed. */
-const PUBSUB_ALLOWED = new Set([
-  "ping",
-  "subscribe",
-  "ssubscribe",
-  "unsubscribe",
-  "sunsubscribe",
-  "psubscribe",
-  "punsubscribe",
-  "quit",
-  "reset",
-]);
-
 /** Commands gated by enable-debug-command / enable-module-command. */
 const PROTECTED_COMMANDS = new Set(["debug", "module"]);
 
-/** Commands that run immediately inside MULTI instead of being queued. */
-const MULTI_IMMEDIATE = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
 
 export interface ServerStats {
   totalConnections: number;
@@ -150,8 +135,15 @@ export class Server implements KeyspaceHooks {
   readonly closed: Promise<void>;
   private resolveClosed!: () => void;
 
+  /** client-query-buffer-limit, cached: it is checked after every input batch. */
+  private queryBufferLimit: number;
+
   constructor(init: ServerInit) {
     this.config = init.config;
+    this.queryBufferLimit = this.config.getMemory("client-query-buffer-limit");
+    this.config.onChange("client-query-buffer-limit", () => {
+      this.queryBufferLimit = this.config.getMemory("client-query-buffer-limit");
+    });
     this.logger = init.logger;
     this.commands = init.commands;
     this.configFile = init.configFile ?? "";
@@ -364,8 +356,7 @@ export class Server implements KeyspaceHooks {
     }
     this.chargeBatch(performance.now() - t0);
     this.cmdTime = 0;
-    const qlimit = this.config.getMemory("client-query-buffer-limit");
-    if (!c.closing && c.queryBufferLength() > qlimit) {
+    if (!c.closing && c.queryBufferLength() > this.queryBufferLimit) {
       this.logger.warning(
         `Closing client that reached max query buffer length: id=${c.id} addr=${c.addr} (qbuf initial bytes: ...)`,
       );
@@ -418,10 +409,25 @@ export class Server implements KeyspaceHooks {
     this.batch.length = 0;
   }
 
+  /**
+   * The command named `name` in any letter case. Names as clients send them ("GET",
+   * "get") are remembered, so the common case costs one Map lookup, no lowercasing.
+   */
+  private lookupName(name: string): Command | undefined {
+    let cmd = this.nameCache.get(name);
+    if (cmd === undefined) {
+      cmd = this.commands.get(name.toLowerCase());
+      if (cmd !== undefined && this.nameCache.size < 4096) this.nameCache.set(name, cmd);
+    }
+    return cmd;
+  }
+
+  private nameCache = new Map<string, Command>();
+
   /** Redis's processCommand: the checks in Redis's order, then call(). */
   processCommand(c: Client, argv: string[]): void {
     this.cmdTime = Date.now();
-    const base = this.commands.get(argv[0].toLowerCase());
+    const base = this.lookupName(argv[0]);
     let cmd = base;
     if (base?.subcommands && argv.length >= 2) {
       cmd = base.subcommands.get(argv[1].toLowerCase());
@@ -462,13 +468,12 @@ export class Server implements KeyspaceHooks {
       );
       return;
     }
-    if (!c.authenticated && !cmd.flags.has("no_auth")) {
+    if (!c.authenticated && !cmd.noAuth) {
       cmd.rejectedCalls++;
       this.rejectCommand(c, "NOAUTH Authentication required.");
       return;
     }
-    const isWrite = cmd.flags.has("write");
-    if (isWrite && c.multiQueue === null) {
+    if (cmd.isWrite && c.multiQueue === null && this.writeGuards.length !== 0) {
       for (const g of this.writeGuards) {
         const msg = g();
         if (msg) {
@@ -478,7 +483,7 @@ export class Server implements KeyspaceHooks {
         }
       }
     }
-    if (c.subscribed && c.reply.resp === 2 && !PUBSUB_ALLOWED.has(cmd.name.split("|")[0])) {
+    if (!cmd.pubsubAllowed && c.reply.resp === 2 && c.subscribed) {
       cmd.rejectedCalls++;
       this.rejectCommand(
         c,
@@ -486,7 +491,7 @@ export class Server implements KeyspaceHooks {
       );
       return;
     }
-    if (c.multiQueue !== null && !MULTI_IMMEDIATE.has(cmd.name)) {
+    if (c.multiQueue !== null && !cmd.multiImmediate) {
       c.multiQueue.push({ cmd, argv });
       c.reply.simple("QUEUED");
       return;

@@ -38,7 +38,36 @@ interface Latin1Sliceable {
   latin1Slice(start: number, end: number): string;
 }
 
-/** Bytes `start..end` of `buf` as a Latin-1 string (Node's fast native path). */
+/**
+ * Bytes `start..end` of `buf` as a Latin-1 string. `latin1Slice` is a runtime call in
+ * Deno (~90 ns); for the short strings that dominate requests (command names, small
+ * values) `String.fromCharCode` with the bytes as arguments costs ~25 ns.
+ */
 export function latin1String(buf: Buffer, start: number, end: number): string {
-  return (buf as unknown as Latin1Sliceable).latin1Slice(start, end);
+  const b = buf;
+  switch (end - start) {
+    case 0:
+      return "";
+    case 1:
+      return String.fromCharCode(b[start]);
+    case 2:
+      return String.fromCharCode(b[start], b[start + 1]);
+    case 3:
+      return String.fromCharCode(b[start], b[start + 1], b[start + 2]);
+    case 4:
+      return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3]);
+    case 5:
+      return String.fromCharCode(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4]);
+    case 6:
+      return String.fromCharCode(
+        b[start],
+        b[start + 1],
+        b[start + 2],
+        b[start + 3],
+        b[start + 4],
+        b[start + 5],
+      );
+    default:
+      return (buf as unknown as Latin1Sliceable).latin1Slice(start, end);
+  }
 }
