@@ -11,6 +11,13 @@ import { infoCommands } from "./info.ts";
 import { clientCommands } from "./client.ts";
 import { commandCommands } from "./command.ts";
 import { configCommands } from "./config.ts";
+import { hashCommands } from "./hashes.ts";
+import { setCommands } from "./sets.ts";
+import { zsetCommands } from "./zsets.ts";
+import { listCommands } from "./lists.ts";
+import { transactionCommands } from "./transactions.ts";
+import { pubsubCommands } from "./pubsub.ts";
+import { sortCommands } from "./sort.ts";
 
 /** Builds a fresh command table (each server has its own, for per-command stats). */
 export function commandTable(): Map<string, Command> {
@@ -24,5 +31,12 @@ export function commandTable(): Map<string, Command> {
     clientCommands,
     commandCommands,
     configCommands,
+    hashCommands,
+    setCommands,
+    zsetCommands,
+    listCommands,
+    transactionCommands,
+    pubsubCommands,
+    sortCommands,
   );
 }

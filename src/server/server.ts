@@ -363,6 +363,13 @@ export class Server implements KeyspaceHooks {
       this.freeClient(c);
       return;
     }
+    // Nothing must happen between this turn's writes and its replies (no AOF
+    // `always` fsync): reply now, sparing the turn-end callback its latency.
+    if (this.beforeReplyHooks.length === 0 && !c.closing) {
+      this.stats.netOutputBytes += c.reply.out.length;
+      c.flush();
+      return;
+    }
     this.scheduleFlush(c);
   }
 
@@ -534,8 +541,20 @@ export class Server implements KeyspaceHooks {
       this.alsoProp.push({ db: c.db.id, argv: this.propOverride ?? argv });
     }
     this.propOverride = savedOverride;
-    if (this.callDepth === 0) this.flushPropagation();
+    if (this.callDepth === 0) {
+      this.flushPropagation();
+      for (let i = 0; i < this.afterCommandHooks.length; i++) this.afterCommandHooks[i](c);
+    }
     if (this.monitors.size > 0) this.feedMonitors(c, argv);
+  }
+
+  private afterCommandHooks: ((c: Client) => void)[] = [];
+  /**
+   * Runs after every top-level command (not inside EXEC): where blocked clients whose
+   * keys became ready are served, as Redis's handleClientsBlockedOnKeys after call().
+   */
+  onAfterCommand(f: (c: Client) => void): void {
+    this.afterCommandHooks.push(f);
   }
 
   /** Runs a command line as `c` without a socket (in-process use, tests, AOF loading). */

@@ -1,0 +1,6 @@
+/**
+ * (placeholder: being written)
+ */
+import type { HandlerMap } from "./registry.ts";
+
+export const listCommands: HandlerMap = {};
