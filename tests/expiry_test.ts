@@ -3,25 +3,11 @@
 // real expiry with short PEXPIREs (lazy on access, active for keys nobody reads), and the
 // canonical forms written to the propagation feed (PEXPIREAT, DEL).
 import assert from "node:assert/strict";
-import { compareScript, type Pair, startPair, type Step } from "./helpers/differential.ts";
+import { compareScript, type Step, withPair } from "./helpers/differential.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
-import type { RawClient } from "./helpers/resp_client.ts";
 import type { PropagatedOp } from "../src/server/server.ts";
 
 const noRedis = skipWithoutRedis();
-
-async function withPair(
-  args: string[],
-  body: (r: RawClient, a: RawClient, pair: Pair) => Promise<void>,
-): Promise<void> {
-  const pair = await startPair(args);
-  try {
-    const [r, a] = await pair.clients();
-    await body(r, a, pair);
-  } finally {
-    await pair.stop();
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

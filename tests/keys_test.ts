@@ -3,25 +3,12 @@
 // as sets), and in-process checks of what cannot be compared byte for byte: SCAN walks,
 // RANDOMKEY, expired keys never shown, propagation and notifications.
 import assert from "node:assert/strict";
-import { compareScript, type Pair, startPair, type Step } from "./helpers/differential.ts";
+import { compareScript, type Pair, type Step, withPair } from "./helpers/differential.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
 import type { RawClient } from "./helpers/resp_client.ts";
 import type { PropagatedOp } from "../src/server/server.ts";
 
 const noRedis = skipWithoutRedis();
-
-async function withPair(
-  args: string[],
-  body: (r: RawClient, a: RawClient, pair: Pair) => Promise<void>,
-): Promise<void> {
-  const pair = await startPair(args);
-  try {
-    const [r, a] = await pair.clients();
-    await body(r, a, pair);
-  } finally {
-    await pair.stop();
-  }
-}
 
 /** Parses a RESP reply (bulk strings, integers, arrays) into JS values. */
 function parseReply(s: string): unknown {

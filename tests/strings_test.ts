@@ -3,9 +3,8 @@
 // INCRBYFLOAT's long double arithmetic, a fixed-seed random sequence), the long double
 // helpers on their own, and the canonical forms written to the propagation feed.
 import assert from "node:assert/strict";
-import { compareScript, type Pair, startPair, type Step } from "./helpers/differential.ts";
+import { compareScript, type Pair, type Step, withPair } from "./helpers/differential.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
-import type { RawClient } from "./helpers/resp_client.ts";
 import type { PropagatedOp } from "../src/server/server.ts";
 import {
   addLongDouble,
@@ -26,20 +25,6 @@ function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Runs `body` with a fresh redis-server + Amber pair and a client to each. */
-async function withPair(
-  args: string[],
-  body: (r: RawClient, a: RawClient, pair: Pair) => Promise<void>,
-): Promise<void> {
-  const pair = await startPair(args);
-  try {
-    const [r, a] = await pair.clients();
-    await body(r, a, pair);
-  } finally {
-    await pair.stop();
-  }
 }
 
 /** True when Amber knows `cmd` (steps using other families run only once they exist). */

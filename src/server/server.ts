@@ -20,7 +20,7 @@ import { Client } from "./client.ts";
 import { ProtocolError } from "./resp.ts";
 import { Database, type KeyspaceHooks, updateLruClock } from "../keyspace/db.ts";
 import type { Value } from "../types/value.ts";
-import type { Config } from "../config.ts";
+import { type Config, reprString } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { type Command, lookupCommand } from "../commands/registry.ts";
 import { activeExpireCycle } from "../keyspace/expire.ts";
@@ -624,7 +624,7 @@ export class Server implements KeyspaceHooks {
         else break;
       }
     }
-    for (const a of shown) line += " " + quoteRepr(a);
+    for (const a of shown) line += " " + reprString(a);
     for (const m of this.monitors) {
       m.reply.simple(line);
       this.scheduleFlush(m);
@@ -708,20 +708,3 @@ function randomHex(n: number): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-/** Redis's sdscatrepr: a double-quoted, escaped representation of a byte string. */
-export function quoteRepr(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ch = s[i];
-    if (ch === "\\" || ch === '"') out += "\\" + ch;
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (ch === "\x07") out += "\\a";
-    else if (ch === "\b") out += "\\b";
-    else if (c >= 32 && c < 127) out += ch;
-    else out += "\\x" + c.toString(16).padStart(2, "0");
-  }
-  return out + '"';
-}

@@ -32,6 +32,20 @@ export async function startPair(args: string[] = []): Promise<Pair> {
   };
 }
 
+/** Runs `body` with a fresh redis-server + Amber pair and a client to each. */
+export async function withPair(
+  args: string[],
+  body: (r: RawClient, a: RawClient, pair: Pair) => Promise<void>,
+): Promise<void> {
+  const pair = await startPair(args);
+  try {
+    const [r, a] = await pair.clients();
+    await body(r, a, pair);
+  } finally {
+    await pair.stop();
+  }
+}
+
 /**
  * Runs `steps` on both clients; each reply must match exactly. Returns the replies.
  * The message names the step so a failure reads like a bug report.
