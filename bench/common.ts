@@ -97,6 +97,42 @@ export function redisBenchmark(port: number, args: string[]): Map<string, number
   return out;
 }
 
+/** Runs redis-benchmark with an explicit command (e.g. ZRANGE key 0 99); returns requests/s. */
+export function redisBenchmarkCommand(port: number, args: string[], command: string[]): number {
+  const r = spawnSync(
+    "redis-benchmark",
+    ["-p", String(port), "--csv", ...args, ...command],
+    { encoding: "utf8", maxBuffer: 1 << 24 },
+  );
+  if (r.status !== 0) throw new Error(`redis-benchmark failed: ${r.stderr}`);
+  const m = r.stdout.split("\n")[1]?.match(/^"[^"]+","([0-9.]+)"/);
+  return m ? Number(m[1]) : 0;
+}
+
+/** Sends raw RESP to a server and waits for `replies` replies (used to load data). */
+export async function sendRaw(port: number, data: Uint8Array, replies: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const s = connect(port, "127.0.0.1", () => s.write(data));
+    let seen = 0;
+    s.on("data", (d: Uint8Array) => {
+      // Every reply these loaders expect is a single line (+OK, :n, -ERR...).
+      for (let i = 0; i < d.length; i++) if (d[i] === 10) seen++;
+      if (seen >= replies) {
+        s.destroy();
+        resolve();
+      }
+    });
+    s.on("error", reject);
+  });
+}
+
+/** Resident set size of a process in bytes, from /proc (the same method for both sides). */
+export function rssBytes(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const m = status.match(/^VmRSS:\s+(\d+) kB/m);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
 export function fmtRate(n: number): string {
   return Math.round(n).toLocaleString("en-US");
 }

@@ -25,6 +25,8 @@ export interface KeyspaceHooks {
   dbReplaced(db: Database, old: { dict: Map<string, Value>; expires: Map<string, number> }): void;
   /** Called after lazy or active expiry removed `key`. */
   keyExpired(db: Database, key: string): void;
+  /** Called after `set` created `key` (Redis's dbAdd: the `new` keyspace event). */
+  keyCreated?(db: Database, key: string): void;
   /** The current time in ms for expiry decisions (cached per command, as Redis does). */
   now(): number;
   /** Lazy expiry disabled (e.g. while loading, or replica semantics). */
@@ -103,9 +105,12 @@ export class Database {
    */
   set(key: string, value: Value, keepTtl = false): void {
     this.hooks.keyModified(this, key);
+    // The size tells creation from overwrite without a second lookup.
+    const before = this.dict.size;
     this.dict.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.lru.set(key, lruClock());
+    if (this.dict.size !== before) this.hooks.keyCreated?.(this, key);
   }
 
   /**

@@ -50,6 +50,8 @@ export class Client {
   /** Pub/Sub subscriptions (channel and pattern names). */
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  /** SSUBSCRIBE shard channels (Redis 7.0 keeps them apart from `channels`). */
+  readonly shardChannels = new Set<string>();
 
   constructor(
     readonly server: Server,
@@ -73,9 +75,12 @@ export class Client {
     return this.db.id;
   }
 
-  /** True while subscribed to any channel or pattern (RESP2 restricts commands then). */
+  /**
+   * True while subscribed to any channel, pattern or shard channel (RESP2 restricts
+   * commands then): Redis 7.0.15 keeps CLIENT_PUBSUB until all three are empty.
+   */
   get subscribed(): boolean {
-    return this.channels.size + this.patterns.size > 0;
+    return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
   }
 
   /** Sends what is pending. Called once per event-loop turn per client. */

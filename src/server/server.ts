@@ -174,6 +174,11 @@ export class Server implements KeyspaceHooks {
     if (this.callDepth === 0) this.flushPropagation();
   }
 
+  /** Redis's dbAdd `new` event; loading (expiry paused) adds keys silently, as dbAddRDBLoad. */
+  keyCreated(db: Database, key: string): void {
+    if (this.notifyHooks.length !== 0 && !this.expiryPaused) this.notify("n", "new", key, db.id);
+  }
+
   // ---- extension points -----------------------------------------------------------
 
   addFeed(f: FeedListener): void {
@@ -223,8 +228,18 @@ export class Server implements KeyspaceHooks {
 
   private flushPropagation(): void {
     if (this.alsoProp.length === 0) return;
-    const ops = this.alsoProp;
+    let ops = this.alsoProp;
     this.alsoProp = [];
+    // Redis 7.0's propagatePendingCommands: what one top-level command produced (an EXEC's
+    // writes, a DEL of a lazily expired key plus the write) stays atomic for the AOF and
+    // replicas by a MULTI/EXEC wrapper; a single op is atomic already and goes bare.
+    if (ops.length > 1) {
+      ops = [
+        { db: ops[0].db, argv: ["MULTI"] },
+        ...ops,
+        { db: ops[ops.length - 1].db, argv: ["EXEC"] },
+      ];
+    }
     for (const f of this.feeds) f(ops);
   }
 

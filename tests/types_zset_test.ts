@@ -1,0 +1,418 @@
+/**
+ * Unit and randomized model tests for the sorted set structures (src/types/skiplist.ts,
+ * src/types/zset.ts): every operation is checked against a plain sorted array, in both
+ * encodings, with structural self-checks of the skiplist spans, at up to 100k elements.
+ */
+import assert from "node:assert/strict";
+import { type LexRange, type ScoreRange, SkipList } from "../src/types/skiplist.ts";
+import {
+  addedScore,
+  lpScoreRepr,
+  type RangeOut,
+  ZADD_GT,
+  ZADD_INCR,
+  ZADD_LT,
+  ZADD_NX,
+  ZADD_OUT_ADDED,
+  ZADD_OUT_NAN,
+  ZADD_OUT_NOP,
+  ZADD_OUT_UPDATED,
+  ZADD_XX,
+  ZSet,
+} from "../src/types/zset.ts";
+
+/** Deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Entry = [string, number];
+
+function cmp(a: Entry, b: Entry): number {
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+/** The reference: a Map plus a sort on every read. */
+class Model {
+  m = new Map<string, number>();
+  sorted(): Entry[] {
+    return [...this.m.entries()].sort(cmp);
+  }
+}
+
+function all(z: ZSet): Entry[] {
+  const out: Entry[] = [];
+  z.forEach((m, s) => {
+    out.push([m, s]);
+  });
+  return out;
+}
+
+function pairs(o: RangeOut): Entry[] {
+  return o.members.map((m, i) => [m, o.scores[i]]);
+}
+
+function out(): RangeOut {
+  return { members: [], scores: [] };
+}
+
+const BIG = { entries: 1 << 30, value: 1 << 30 };
+const SMALL = { entries: 128, value: 64 };
+
+function inScore(s: number, r: ScoreRange): boolean {
+  return (r.minex ? s > r.min : s >= r.min) && (r.maxex ? s < r.max : s <= r.max);
+}
+
+function inLex(m: string, r: LexRange): boolean {
+  const geMin = r.minInf === -1 ? true : r.minInf === 1 ? false : r.minex ? m > r.min : m >= r.min;
+  const leMax = r.maxInf === 1 ? true : r.maxInf === -1 ? false : r.maxex ? m < r.max : m <= r.max;
+  return geMin && leMax;
+}
+
+function randomMember(rnd: () => number, n: number): string {
+  // Includes bytes above 0x7f and empty strings: members order by bytes.
+  const i = Math.floor(rnd() * n);
+  return i === 0 ? "" : "m" + String.fromCharCode(Math.floor(rnd() * 256)) + i;
+}
+
+function randomScore(rnd: () => number): number {
+  const r = rnd();
+  if (r < 0.02) return Infinity;
+  if (r < 0.04) return -Infinity;
+  if (r < 0.5) return Math.floor(rnd() * 20) - 10;
+  return (rnd() - 0.5) * 1000;
+}
+
+function randomScoreRange(rnd: () => number): ScoreRange {
+  let a = randomScore(rnd);
+  let b = randomScore(rnd);
+  if (rnd() < 0.8 && a > b) [a, b] = [b, a];
+  return { min: a, max: b, minex: rnd() < 0.3, maxex: rnd() < 0.3 };
+}
+
+function randomLexRange(rnd: () => number, n: number): LexRange {
+  const pick = () => {
+    const r = rnd();
+    if (r < 0.1) return { v: "", inf: -1, ex: true };
+    if (r < 0.2) return { v: "", inf: 1, ex: true };
+    return { v: randomMember(rnd, n), inf: 0, ex: rnd() < 0.4 };
+  };
+  const a = pick();
+  const b = pick();
+  return { min: a.v, minInf: a.inf, minex: a.ex, max: b.v, maxInf: b.inf, maxex: b.ex };
+}
+
+Deno.test("skiplist: insert, delete, ranks and spans against a model", () => {
+  const rnd = prng(1);
+  const sl = new SkipList();
+  const model = new Model();
+  for (let step = 0; step < 20000; step++) {
+    const m = randomMember(rnd, 3000);
+    const r = rnd();
+    if (r < 0.6) {
+      const s = randomScore(rnd);
+      if (model.m.has(m)) sl.updateScore(m, s);
+      else sl.insert(s, m);
+      model.m.set(m, s);
+    } else {
+      assert.equal(sl.delete(m), model.m.delete(m));
+    }
+    if (step % 2000 === 0) sl.check();
+  }
+  sl.check();
+  const sorted = model.sorted();
+  assert.equal(sl.length, sorted.length);
+  for (let i = 0; i < sorted.length; i++) {
+    const [m, s] = sorted[i];
+    assert.equal(sl.getRank(s, m), i + 1);
+    const n = sl.getElementByRank(i + 1)!;
+    assert.equal(n.member, m);
+    assert.equal(n.score, s);
+  }
+  assert.equal(sl.getElementByRank(sorted.length + 1), null);
+  assert.equal(sl.getRank(12345.5, "nope"), 0);
+});
+
+for (const [name, lim] of [["listpack", SMALL], ["skiplist", BIG]] as const) {
+  Deno.test(`zset (${name}): randomized operations against a model`, () => {
+    const rnd = prng(name === "listpack" ? 7 : 8);
+    const z = new ZSet(name === "skiplist");
+    const model = new Model();
+    // Listpack runs stay within the listpack limits; members are short.
+    const universe = name === "listpack" ? 100 : 600;
+    for (let step = 0; step < 6000; step++) {
+      const op = rnd();
+      const m = randomMember(rnd, universe);
+      if (op < 0.4) {
+        const s = randomScore(rnd);
+        const flagsPick = Math.floor(rnd() * 6);
+        const flags = [0, ZADD_NX, ZADD_XX, ZADD_GT, ZADD_LT, ZADD_INCR][flagsPick];
+        const cur = model.m.get(m);
+        const res = z.add(s, m, flags, lim);
+        // Expected outcome per Redis's zsetAdd.
+        if (cur === undefined) {
+          if (flags === ZADD_XX) assert.equal(res, ZADD_OUT_NOP);
+          else {
+            assert.equal(res, ZADD_OUT_ADDED);
+            assert.equal(addedScore(), s);
+            model.m.set(m, name === "listpack" && s === 0 ? 0 : s);
+          }
+        } else {
+          let ns = s;
+          if (flags === ZADD_INCR) ns = cur + s;
+          if (Number.isNaN(ns)) assert.equal(res, ZADD_OUT_NAN);
+          else if (
+            flags === ZADD_NX || (flags === ZADD_GT && ns <= cur) ||
+            (flags === ZADD_LT && ns >= cur)
+          ) {
+            assert.equal(res, ZADD_OUT_NOP);
+          } else if (ns !== cur) {
+            assert.equal(res, ZADD_OUT_UPDATED);
+            model.m.set(m, name === "listpack" && ns === 0 ? 0 : ns);
+          } else assert.equal(res, 0);
+        }
+      } else if (op < 0.55) {
+        assert.equal(z.delete(m), model.m.delete(m));
+      } else if (op < 0.65) {
+        const sorted = model.sorted();
+        const idx = sorted.findIndex((e) => e[0] === m);
+        assert.equal(z.rank(m, false), idx);
+        assert.equal(z.rank(m, true), idx === -1 ? -1 : sorted.length - 1 - idx);
+        assert.equal(z.score(m), model.m.get(m));
+      } else if (op < 0.75) {
+        const sorted = model.sorted();
+        if (sorted.length === 0) continue;
+        let a = Math.floor(rnd() * sorted.length);
+        let b = Math.floor(rnd() * sorted.length);
+        if (a > b) [a, b] = [b, a];
+        const o = out();
+        z.rangeByRank(a, b, false, o);
+        assert.deepEqual(pairs(o), sorted.slice(a, b + 1));
+        const rev = out();
+        z.rangeByRank(a, b, true, rev);
+        assert.deepEqual(pairs(rev), sorted.slice().reverse().slice(a, b + 1));
+      } else if (op < 0.85) {
+        const r = randomScoreRange(rnd);
+        const sorted = model.sorted();
+        const inside = sorted.filter((e) => inScore(e[1], r));
+        assert.equal(z.countByScore(r), inside.length);
+        const offset = rnd() < 0.3 ? Math.floor(rnd() * 4) : 0;
+        const limit = rnd() < 0.3 ? Math.floor(rnd() * 5) : -1;
+        const o = out();
+        z.rangeByScore(r, false, offset, limit, o);
+        const exp = inside.slice(offset, limit < 0 ? undefined : offset + limit);
+        assert.deepEqual(pairs(o), exp);
+        const rev = out();
+        z.rangeByScore(r, true, offset, limit, rev);
+        const inv = inside.slice().reverse();
+        assert.deepEqual(pairs(rev), inv.slice(offset, limit < 0 ? undefined : offset + limit));
+        const neg = out();
+        z.rangeByScore(r, false, -1, 10, neg);
+        assert.equal(neg.members.length, 0);
+      } else if (op < 0.9) {
+        const r = randomScoreRange(rnd);
+        const before = model.sorted();
+        const n = z.deleteRangeByScore(r);
+        const gone = before.filter((e) => inScore(e[1], r));
+        assert.equal(n, gone.length);
+        for (const [gm] of gone) model.m.delete(gm);
+      } else if (op < 0.95) {
+        const sorted = model.sorted();
+        if (sorted.length === 0) continue;
+        let a = Math.floor(rnd() * sorted.length);
+        let b = Math.floor(rnd() * sorted.length);
+        if (a > b) [a, b] = [b, a];
+        if (rnd() < 0.8) b = Math.min(b, a + 3);
+        assert.equal(z.deleteRangeByRank(a, b), b - a + 1);
+        for (const [gm] of sorted.slice(a, b + 1)) model.m.delete(gm);
+      } else {
+        const e = z.edge(rnd() < 0.5);
+        const sorted = model.sorted();
+        if (sorted.length === 0) assert.equal(e, undefined);
+        else assert.ok(cmp(e!, sorted[0]) === 0 || cmp(e!, sorted[sorted.length - 1]) === 0);
+      }
+      assert.equal(z.size, model.m.size);
+      if (step % 500 === 0) {
+        assert.deepEqual(all(z), model.sorted());
+        z.zs?.check();
+      }
+    }
+    assert.equal(z.encoding(), name);
+    assert.deepEqual(all(z), model.sorted());
+  });
+}
+
+Deno.test("zset: lex ranges with equal scores, both encodings", () => {
+  const rnd = prng(3);
+  for (const skip of [false, true]) {
+    const z = new ZSet(skip);
+    const model = new Model();
+    for (let i = 0; i < 120; i++) {
+      const m = randomMember(rnd, 400);
+      z.add(0, m, 0, SMALL);
+      model.m.set(m, 0);
+    }
+    for (let k = 0; k < 2000; k++) {
+      const r = randomLexRange(rnd, 400);
+      const sorted = model.sorted();
+      const inside = sorted.filter((e) => inLex(e[0], r));
+      assert.equal(z.countByLex(r), inside.length, JSON.stringify(r));
+      const o = out();
+      z.rangeByLex(r, false, 0, -1, o);
+      assert.deepEqual(pairs(o), inside);
+      const rev = out();
+      z.rangeByLex(r, true, 1, 3, rev);
+      assert.deepEqual(pairs(rev), inside.slice().reverse().slice(1, 4));
+    }
+    const r = randomLexRange(rnd, 400);
+    const n = z.deleteRangeByLex(r);
+    const gone = model.sorted().filter((e) => inLex(e[0], r));
+    assert.equal(n, gone.length);
+    for (const [gm] of gone) model.m.delete(gm);
+    assert.deepEqual(all(z), model.sorted());
+  }
+});
+
+Deno.test("zset: listpack converts to skiplist at the thresholds and never back", () => {
+  const lim = { entries: 4, value: 8 };
+  const z = new ZSet();
+  for (let i = 0; i < 4; i++) z.add(i, "m" + i, 0, lim);
+  assert.equal(z.encoding(), "listpack");
+  z.add(9, "m9", 0, lim);
+  assert.equal(z.encoding(), "skiplist");
+  z.delete("m9");
+  z.delete("m0");
+  assert.equal(z.encoding(), "skiplist");
+  const y = new ZSet();
+  y.add(1, "12345678", 0, lim);
+  assert.equal(y.encoding(), "listpack");
+  y.add(1, "123456789", 0, lim);
+  assert.equal(y.encoding(), "skiplist");
+  // Updating an existing member never converts.
+  const w = new ZSet();
+  for (let i = 0; i < 4; i++) w.add(i, "m" + i, 0, lim);
+  w.add(100, "m0", 0, lim);
+  assert.equal(w.encoding(), "listpack");
+  assert.deepEqual(all(w).map((e) => e[0]), ["m1", "m2", "m3", "m0"]);
+});
+
+Deno.test("zset: fromSorted picks the encoding Redis's convert-if-needed would", () => {
+  const lim = { entries: 3, value: 5 };
+  assert.equal(ZSet.fromSorted(["a", "b", "c"], [1, 2, 3], lim).encoding(), "listpack");
+  assert.equal(ZSet.fromSorted(["a", "b", "c", "d"], [1, 2, 3, 4], lim).encoding(), "skiplist");
+  assert.equal(ZSet.fromSorted(["abcdef"], [1], lim).encoding(), "skiplist");
+  const z = ZSet.fromSorted(["a", "b"], [-0, 1], lim);
+  assert.ok(Object.is(z.score("a"), 0));
+});
+
+Deno.test("zset: listpack stores -0 as 0, skiplist keeps it; ZSCAN score text", () => {
+  const lp = new ZSet();
+  lp.add(-0, "a", 0, SMALL);
+  assert.ok(Object.is(lp.score("a"), 0));
+  const sl = new ZSet(true);
+  sl.add(-0, "a", 0, SMALL);
+  assert.ok(Object.is(sl.score("a"), -0));
+  assert.equal(lpScoreRepr(1e17), "100000000000000000");
+  assert.equal(lpScoreRepr(4611686018427387904), "4611686018427387904");
+  assert.equal(lpScoreRepr(9223372036854775808), "9.2233720368547758e+18");
+  assert.equal(lpScoreRepr(0.1), "0.10000000000000001");
+  assert.equal(lpScoreRepr(-Infinity), "-inf");
+  assert.equal(lpScoreRepr(-3), "-3");
+});
+
+Deno.test("zset: clone is deep in both encodings", () => {
+  for (const skip of [false, true]) {
+    const z = new ZSet(skip);
+    for (let i = 0; i < 10; i++) z.add(i, "m" + i, 0, SMALL);
+    const c = z.clone();
+    z.delete("m1");
+    z.add(50, "m2", 0, SMALL);
+    assert.equal(c.size, 10);
+    assert.equal(c.score("m2"), 2);
+    assert.equal(c.encoding(), z.encoding());
+    c.zs?.check();
+  }
+});
+
+Deno.test("zset: random entries cover the set", () => {
+  for (const skip of [false, true]) {
+    const z = new ZSet(skip);
+    for (let i = 0; i < 20; i++) z.add(i, "m" + i, 0, SMALL);
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const [m, s] = z.randomEntry();
+      assert.equal(z.score(m), s);
+      seen.add(m);
+    }
+    assert.equal(seen.size, 20);
+  }
+});
+
+/** First index whose score is >= s. */
+function lowerBound(sorted: Entry[], s: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid][1] < s) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+Deno.test("skiplist at scale: 100k elements, ranks, ranges and deletes", () => {
+  const rnd = prng(42);
+  const z = new ZSet(true);
+  const N = 100_000;
+  const model = new Map<string, number>();
+  for (let i = 0; i < N; i++) {
+    const m = "k" + i;
+    const s = Math.floor(rnd() * 50_000);
+    z.add(s, m, 0, BIG);
+    model.set(m, s);
+  }
+  // Re-score a tenth of them.
+  for (let i = 0; i < N / 10; i++) {
+    const m = "k" + Math.floor(rnd() * N);
+    const s = Math.floor(rnd() * 50_000);
+    z.add(s, m, 0, BIG);
+    model.set(m, s);
+  }
+  const sorted = [...model.entries()].sort(cmp);
+  assert.equal(z.size, N);
+  for (let k = 0; k < 2000; k++) {
+    const i = Math.floor(rnd() * N);
+    const [m, s] = sorted[i];
+    assert.equal(z.rank(m, false), i);
+    assert.equal(z.rank(m, true), N - 1 - i);
+    const o = out();
+    z.rangeByRank(i, Math.min(N - 1, i + 5), false, o);
+    assert.deepEqual(pairs(o), sorted.slice(i, i + 6));
+    const r = { min: s, max: s + 3, minex: false, maxex: true };
+    assert.equal(z.countByScore(r), lowerBound(sorted, s + 3) - lowerBound(sorted, s));
+  }
+  // Delete a score band and a rank band, then verify everything.
+  const band = { min: 10_000, max: 20_000, minex: false, maxex: false };
+  const gone = sorted.filter((e) => inScore(e[1], band));
+  assert.equal(z.deleteRangeByScore(band), gone.length);
+  const rest = sorted.filter((e) => !inScore(e[1], band));
+  assert.equal(z.deleteRangeByRank(100, 999), 900);
+  rest.splice(100, 900);
+  for (let i = 0; i < 20_000; i++) {
+    const k = Math.floor(rnd() * rest.length);
+    const [m] = rest[k];
+    assert.equal(z.delete(m), true);
+    rest.splice(k, 1);
+  }
+  assert.equal(z.size, rest.length);
+  z.zs!.check();
+  assert.deepEqual(all(z), rest);
+});
