@@ -7,7 +7,7 @@ import process from "node:process";
 import { loadConfig } from "./config.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import { Server } from "./server/server.ts";
-import { commandTable } from "./commands/index.ts";
+import { commandTable, installFamilies } from "./commands/index.ts";
 import { AMBER_VERSION, REDIS_VERSION, runtimeVersion } from "./version.ts";
 
 export interface StartOptions {
@@ -55,6 +55,7 @@ export async function startServer(opts: StartOptions = {}): Promise<AmberServer>
   for (const w of warnings) logger.warning(w);
   logger.setRole("M");
   const server = new Server({ config, logger, commands: commandTable(), configFile });
+  installFamilies(server);
   config.onChange("loglevel", (v: string) => logger.setLevel(v as LogLevel));
   config.onChange("logfile", (v: string) => logger.setFile(v));
   try {

@@ -9,9 +9,17 @@
  * parser's `next()` marks command boundaries. Clients that never use CLIENT REPLY pay
  * nothing.
  */
+import { unblockClientByRequest } from "../server/blocking.ts";
 import type { HandlerMap } from "./registry.ts";
 import type { Client } from "../server/client.ts";
-import { ERR_SYNTAX, is, parseBigInt64, replyHelp } from "./common.ts";
+import {
+  ERR_SYNTAX,
+  intArg,
+  is,
+  parseBigInt64,
+  replyHelp,
+  subcommandSyntaxError,
+} from "./common.ts";
 
 // ---- names --------------------------------------------------------------------------
 
@@ -59,7 +67,7 @@ function replyGate(c: Client): ReplyGate {
     get: () => buf,
     // Every reply method appends; shorter values are the flush/reset and always apply.
     set: (v: string) => {
-      if ((g.off || g.skipping) && v.length > buf.length) return;
+      if ((g.off || g.skipping) && !c.pushing && v.length > buf.length) return;
       buf = v;
     },
   });
@@ -183,7 +191,7 @@ export function clientInfoString(
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)}` +
     ` idle=${Math.floor((now - c.lastInteraction) / 1000)} flags=${clientFlags(c)}` +
-    ` db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=0` +
+    ` db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size}` +
     ` multi=${c.multiQueue ? c.multiQueue.length : -1} qbuf=${qbuf} qbuf-free=0` +
     ` argv-mem=${argvMem} multi-mem=${multiMem} rbs=${rbs} rbp=${rbs} obl=${obl} oll=0` +
     ` omem=0 tot-mem=${totMem} events=r cmd=${current ? current.name : c.lastCommand}` +
@@ -368,6 +376,24 @@ export const clientCommands: HandlerMap = {
     c.reply.ok();
   },
   "client|reply": clientReply,
+  "client|unblock"(c, argv) {
+    if (argv.length > 4) {
+      subcommandSyntaxError(c, argv);
+      return;
+    }
+    const id = intArg(c, argv[2]);
+    if (id === null) return;
+    let error = false;
+    if (argv.length === 4) {
+      if (is(argv[3], "error")) error = true;
+      else if (!is(argv[3], "timeout")) {
+        c.reply.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        return;
+      }
+    }
+    const target = c.server.clients.get(id);
+    c.reply.integer(target !== undefined && unblockClientByRequest(target, error) ? 1 : 0);
+  },
   "client|help"(c, argv) {
     replyHelp(c, argv[0], CLIENT_HELP);
   },

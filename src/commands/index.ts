@@ -15,8 +15,10 @@ import { hashCommands } from "./hashes.ts";
 import { setCommands } from "./sets.ts";
 import { zsetCommands } from "./zsets.ts";
 import { listCommands } from "./lists.ts";
-import { transactionCommands } from "./transactions.ts";
-import { pubsubCommands } from "./pubsub.ts";
+import { installTransactions, transactionCommands } from "./transactions.ts";
+import { installPubSub, pubsubCommands } from "./pubsub.ts";
+import type { Server } from "../server/server.ts";
+import { installBlocking } from "../server/blocking.ts";
 import { sortCommands } from "./sort.ts";
 
 /** Builds a fresh command table (each server has its own, for per-command stats). */
@@ -39,4 +41,14 @@ export function commandTable(): Map<string, Command> {
     pubsubCommands,
     sortCommands,
   );
+}
+
+/**
+ * Registers the families' server hooks (WATCH invalidation, keyspace notifications,
+ * blocked-client service) at start-up, so they work before their first command.
+ */
+export function installFamilies(server: Server): void {
+  installTransactions(server);
+  installPubSub(server);
+  installBlocking(server);
 }

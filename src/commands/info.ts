@@ -8,6 +8,7 @@
  * fields with `registerInfoSection`: a provider gets the section's ordered fields and
  * may overwrite values in place or append new fields.
  */
+import { pubsubCounts } from "./pubsub.ts";
 import process from "node:process";
 import os from "node:os";
 import type { HandlerMap } from "./registry.ts";
@@ -347,12 +348,7 @@ function persistenceSection(server: Server): Pairs {
 function statsSection(server: Server): Pairs {
   const s = server.stats;
   const st = state(server);
-  const channels = new Set<string>();
-  const patterns = new Set<string>();
-  for (const c of server.clients.values()) {
-    for (const ch of c.channels) channels.add(ch);
-    for (const p of c.patterns) patterns.add(p);
-  }
+  const pubsub = pubsubCounts(server);
   return [
     ["total_connections_received", s.totalConnections],
     ["total_commands_processed", s.totalCommands],
@@ -379,9 +375,9 @@ function statsSection(server: Server): Pairs {
     ["current_eviction_exceeded_time", 0],
     ["keyspace_hits", s.keyspaceHits],
     ["keyspace_misses", s.keyspaceMisses],
-    ["pubsub_channels", channels.size],
-    ["pubsub_patterns", patterns.size],
-    ["pubsubshard_channels", 0],
+    ["pubsub_channels", pubsub.channels],
+    ["pubsub_patterns", pubsub.patterns],
+    ["pubsubshard_channels", pubsub.shardChannels],
     ["latest_fork_usec", 0],
     ["total_forks", 0],
     ["migrate_cached_sockets", 0],

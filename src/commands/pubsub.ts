@@ -96,7 +96,9 @@ const PMESSAGE = bulk("pmessage");
 
 /** Appends a push of `n` elements (already encoded in `body`) to `t`'s replies. */
 function deliver(t: Client, n: number, body: string): void {
+  t.pushing = true;
   t.reply.raw((t.reply.resp === 3 ? ">" : "*") + n + "\r\n" + body);
+  t.pushing = false;
   t.server.scheduleFlush(t);
 }
 
@@ -135,11 +137,13 @@ function globalCount(c: Client): number {
 }
 
 function confirm(c: Client, kind: string, name: string | null, count: number): void {
+  c.pushing = true;
   c.reply.push(3);
   c.reply.bulk(kind);
   if (name === null) c.reply.null();
   else c.reply.bulk(name);
   c.reply.integer(count);
+  c.pushing = false;
 }
 
 // ---- commands -----------------------------------------------------------------------------

@@ -36,12 +36,18 @@ export function discardTransaction(c: Client): void {
 // RESET (clearClientConnectionState) discards the transaction, watches included.
 onClientReset(discardTransaction);
 
-/** Registers the hooks transactions need (WATCH invalidation, client cleanup). */
+/**
+ * Registers the hooks transactions need (WATCH invalidation, client cleanup, the
+ * EXECABORT of a rejected EXEC). Idempotent; MULTI and WATCH also call it lazily.
+ */
 export function installTransactions(server: Server): void {
+  if (server.execAbortHook === discardTransaction) return;
+  server.execAbortHook = discardTransaction;
   installWatch(server);
 }
 
 function multi(c: Client): void {
+  installTransactions(c.server);
   if (c.multiQueue !== null) {
     c.reply.error("ERR MULTI calls can not be nested");
     return;
@@ -82,7 +88,7 @@ function exec(c: Client): void {
   c.reply.array(queue.length);
   for (let i = 0; i < queue.length; i++) server.call(c, queue[i].cmd, queue[i].argv);
   // Redis counts a failed call for EXEC only when EXEC itself replied an error, not for
-  // errors of the commands it ran; call() would count those, so compensate up front.
+  // errors of the commands it ran; call() would count those, so compensate before it does.
   if (c.reply.errorCount !== errorsBefore) {
     const self = server.commands.get("exec");
     if (self) self.failedCalls--;
@@ -91,6 +97,7 @@ function exec(c: Client): void {
 }
 
 function watch(c: Client, argv: string[]): void {
+  installTransactions(c.server);
   if (c.multiQueue !== null) {
     c.reply.error("ERR WATCH inside MULTI is not allowed");
     return;

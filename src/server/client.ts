@@ -32,6 +32,11 @@ export class Client {
   replyMode: ReplyMode = "on";
   /** Set once the connection is being closed (after QUIT, a protocol error, KILL). */
   closing = false;
+  /**
+   * Set while writing a Pub/Sub push: those reach the client even under CLIENT REPLY
+   * OFF/SKIP, as Redis's CLIENT_PUSHING does.
+   */
+  pushing = false;
   /** Blocked in BLPOP & co: input is not processed until unblocked. */
   blocked = false;
   /** CLIENT NO-EVICT */

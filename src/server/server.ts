@@ -20,7 +20,7 @@ import { Client } from "./client.ts";
 import { ProtocolError } from "./resp.ts";
 import { Database, type KeyspaceHooks, updateLruClock } from "../keyspace/db.ts";
 import type { Value } from "../types/value.ts";
-import { type Config, reprString } from "../config.ts";
+import { type Config, NOTIFY, reprString } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { type Command, lookupCommand } from "../commands/registry.ts";
 import { activeExpireCycle } from "../keyspace/expire.ts";
@@ -37,7 +37,6 @@ export type FeedListener = (ops: PropagatedOp[]) => void;
 
 /** Commands gated by enable-debug-command / enable-module-command. */
 const PROTECTED_COMMANDS = new Set(["debug", "module"]);
-
 
 export interface ServerStats {
   totalConnections: number;
@@ -174,9 +173,14 @@ export class Server implements KeyspaceHooks {
     if (this.callDepth === 0) this.flushPropagation();
   }
 
-  /** Redis's dbAdd `new` event; loading (expiry paused) adds keys silently, as dbAddRDBLoad. */
+  /**
+   * Redis's dbAdd `new` event, only raised when class `n` is on (it is not part of `A`,
+   * and key creation is hot); loading (expiry paused) adds keys silently, as dbAddRDBLoad.
+   */
   keyCreated(db: Database, key: string): void {
-    if (this.notifyHooks.length !== 0 && !this.expiryPaused) this.notify("n", "new", key, db.id);
+    if ((this.config.notifyFlags() & NOTIFY.NEW) !== 0 && !this.expiryPaused) {
+      this.notify("n", "new", key, db.id);
+    }
   }
 
   // ---- extension points -----------------------------------------------------------
@@ -224,6 +228,14 @@ export class Server implements KeyspaceHooks {
   /** Queue an extra op, emitted after the current command (Redis's alsoPropagate). */
   alsoPropagate(db: number, argv: string[]): void {
     this.alsoProp.push({ db, argv });
+  }
+
+  /**
+   * (blocking.ts) Emits the queued ops now: a client served from a ready key
+   * propagates on its own, as Redis's afterCommand(receiver) does per served client.
+   */
+  propagatePending(): void {
+    this.flushPropagation();
   }
 
   private flushPropagation(): void {
@@ -476,7 +488,7 @@ export class Server implements KeyspaceHooks {
     }
     if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
       cmd.rejectedCalls++;
-      this.rejectCommand(c, `ERR wrong number of arguments for '${cmd.name}' command`);
+      this.rejectCommand(c, `ERR wrong number of arguments for '${cmd.name}' command`, cmd);
       return;
     }
     // Redis marks DEBUG and MODULE "protected" internally, a flag COMMAND does not show.
@@ -492,15 +504,21 @@ export class Server implements KeyspaceHooks {
     }
     if (!c.authenticated && !cmd.noAuth) {
       cmd.rejectedCalls++;
-      this.rejectCommand(c, "NOAUTH Authentication required.");
+      this.rejectCommand(c, "NOAUTH Authentication required.", cmd);
       return;
     }
-    if (cmd.isWrite && c.multiQueue === null && this.writeGuards.length !== 0) {
+    // As Redis 7.0: a write is refused when queued in MULTI too (the EXEC then aborts),
+    // and EXEC itself counts as a write when it would run queued writes.
+    if (
+      this.writeGuards.length !== 0 &&
+      (cmd.isWrite ||
+        (cmd.name === "exec" && c.multiQueue !== null && c.multiQueue.some((q) => q.cmd.isWrite)))
+    ) {
       for (const g of this.writeGuards) {
         const msg = g();
         if (msg) {
           cmd.rejectedCalls++;
-          this.rejectCommand(c, msg);
+          this.rejectCommand(c, msg, cmd);
           return;
         }
       }
@@ -510,6 +528,7 @@ export class Server implements KeyspaceHooks {
       this.rejectCommand(
         c,
         `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+        cmd,
       );
       return;
     }
@@ -529,10 +548,21 @@ export class Server implements KeyspaceHooks {
   }
 
   /** Replies with an error for a command that never ran; flags the MULTI as aborted. */
-  rejectCommand(c: Client, msg: string): void {
+  rejectCommand(c: Client, msg: string, cmd?: Command): void {
     if (c.multiQueue !== null) c.multiDirty = true;
+    if (cmd !== undefined && cmd.name === "exec") {
+      // Redis's execCommandAbort: a rejected EXEC discards the transaction (and the
+      // watches, even outside MULTI) and says why, minus the ERR code.
+      if (this.execAbortHook !== null) this.execAbortHook(c);
+      else c.multiQueue = null;
+      msg = "EXECABORT Transaction discarded because of: " +
+        (msg.startsWith("ERR ") ? msg.slice(4) : msg);
+    }
     c.reply.error(msg);
   }
+
+  /** Discards `c`'s transaction and watches (installed by commands/transactions.ts). */
+  execAbortHook: ((c: Client) => void) | null = null;
 
   /** Runs `cmd` for `c`, then emits what it propagates (Redis's call()). */
   call(c: Client, cmd: Command, argv: string[]): void {
@@ -722,4 +752,3 @@ function randomHex(n: number): string {
   crypto.getRandomValues(b);
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
-

@@ -1,0 +1,440 @@
+/**
+ * The list value: a quicklist as in Redis 7.0 (where every list, however small, is
+ * OBJECT ENCODING "quicklist"): a sequence of nodes, each a small array standing for
+ * one listpack. Nodes fill and split by Redis's rules (`list-max-listpack-size`: a
+ * negative fill limits a node's listpack bytes to 4/8/16/32/64 KiB, a positive one
+ * its entry count, with an 8 KiB safety cap), so the node boundaries a later RDB
+ * writer sees approximate Redis's own. Pushes and pops at both ends touch one node;
+ * indexing walks nodes from the nearer end, O(nodes).
+ */
+import type { Collection } from "./value.ts";
+import { isCanonicalInt } from "./value.ts";
+
+/** One quicklist node: its entries and the byte size of the listpack holding them. */
+export interface ListNode {
+  items: string[];
+  /** lpBytes of the node's listpack (header and end byte included). */
+  sz: number;
+}
+
+/** LP_HDR_SIZE + LP_EOF: the bytes of an empty listpack. */
+const LP_EMPTY = 7;
+/** SIZE_SAFETY_LIMIT: the byte cap of a multi-entry node under a count fill. */
+const SIZE_SAFETY_LIMIT = 8192;
+/** SIZE_ESTIMATE_OVERHEAD: the per-insert overestimate of an entry's header bytes. */
+const SIZE_ESTIMATE_OVERHEAD = 8;
+const OPTIMIZATION_LEVEL = [4096, 8192, 16384, 32768, 65536];
+/** packed_threshold: elements this large live alone in a plain node. */
+const PACKED_THRESHOLD = 1 << 30;
+/** FILL_MAX: quicklist->fill is a 16-bit field. */
+const FILL_MAX = (1 << 15) - 1;
+
+/** The bytes one element takes in a listpack (encoding, data and back-length). */
+export function listpackEntrySize(s: string): number {
+  let enc: number;
+  const n = s.length;
+  if (n <= 20 && isCanonicalInt(s)) {
+    const v = Number(s);
+    if (v >= 0 && v <= 127) enc = 1;
+    else if (v >= -4096 && v <= 4095) enc = 2;
+    else if (v >= -32768 && v <= 32767) enc = 3;
+    else if (v >= -8388608 && v <= 8388607) enc = 4;
+    else if (v >= -2147483648 && v <= 2147483647) enc = 5;
+    else enc = 9;
+  } else if (n < 64) enc = 1 + n;
+  else if (n < 4096) enc = 2 + n;
+  else enc = 5 + n;
+  const back = enc <= 127 ? 1 : enc < 16383 ? 2 : enc < 2097151 ? 3 : enc < 268435455 ? 4 : 5;
+  return enc + back;
+}
+
+function sizeMeetsOptimization(sz: number, fill: number): boolean {
+  if (fill >= 0) return false;
+  const offset = -fill - 1;
+  return offset < OPTIMIZATION_LEVEL.length && sz <= OPTIMIZATION_LEVEL[offset];
+}
+
+/** _quicklistNodeAllowInsert, `len` being the raw element length. */
+function allowInsert(node: ListNode | undefined, fill: number, len: number): boolean {
+  if (node === undefined) return false;
+  if (len >= PACKED_THRESHOLD || isPlain(node)) return false;
+  const newSz = node.sz + len + SIZE_ESTIMATE_OVERHEAD;
+  if (sizeMeetsOptimization(newSz, fill)) return true;
+  if (newSz > SIZE_SAFETY_LIMIT) return false;
+  return node.items.length < fill;
+}
+
+/** _quicklistNodeAllowMerge */
+function allowMerge(a: ListNode | undefined, b: ListNode | undefined, fill: number): boolean {
+  if (a === undefined || b === undefined || isPlain(a) || isPlain(b)) return false;
+  // 7.0 still subtracts ziplist's 11 header/end bytes here (observed: two halves whose
+  // listpack would be 4100 bytes merge under fill -1's 4096 limit).
+  const mergeSz = a.sz + b.sz - 11;
+  if (sizeMeetsOptimization(mergeSz, fill)) return true;
+  if (mergeSz > SIZE_SAFETY_LIMIT) return false;
+  return a.items.length + b.items.length <= fill;
+}
+
+function isPlain(node: ListNode): boolean {
+  return node.items.length === 1 && node.items[0].length >= PACKED_THRESHOLD;
+}
+
+function newNode(items: string[]): ListNode {
+  let sz = LP_EMPTY;
+  for (let i = 0; i < items.length; i++) sz += listpackEntrySize(items[i]);
+  return { items, sz };
+}
+
+/** quicklistSetFill: the config value clamped to what a quicklist accepts. */
+export function clampFill(fill: number): number {
+  return fill > FILL_MAX ? FILL_MAX : fill < -5 ? -5 : fill;
+}
+
+export class ListValue implements Collection {
+  nodes: ListNode[] = [];
+  /** Number of elements. */
+  length = 0;
+  fill: number;
+
+  /** `fill` is list-max-listpack-size when the list is created (Redis fixes it then). */
+  constructor(fill = -2) {
+    this.fill = clampFill(fill);
+  }
+
+  /** On the prototype rather than per object: many small lists are common. */
+  get type(): string {
+    return "list";
+  }
+
+  encoding(): string {
+    return "quicklist";
+  }
+
+  clone(): ListValue {
+    const l = new ListValue(this.fill);
+    l.nodes = this.nodes.map((n) => ({ items: n.items.slice(), sz: n.sz }));
+    l.length = this.length;
+    return l;
+  }
+
+  /** A list holding `items`, pushed at the tail one by one (RDB loading, SORT STORE). */
+  static from(items: Iterable<string>, fill = -2): ListValue {
+    const l = new ListValue(fill);
+    for (const s of items) l.pushTail(s);
+    return l;
+  }
+
+  /**
+   * A list with exactly these node boundaries: RDB loading keeps a file's nodes
+   * (quicklistAppendListpack, no re-splitting or merging). Empty nodes are skipped.
+   */
+  static fromNodes(nodes: string[][], fill = -2): ListValue {
+    const l = new ListValue(fill);
+    for (const items of nodes) {
+      if (items.length === 0) continue;
+      l.nodes.push(newNode(items.slice()));
+      l.length += items.length;
+    }
+    return l;
+  }
+
+  pushHead(s: string): void {
+    const head = this.nodes[0];
+    if (allowInsert(head, this.fill, s.length)) {
+      head.items.unshift(s);
+      head.sz += listpackEntrySize(s);
+    } else this.nodes.unshift(newNode([s]));
+    this.length++;
+  }
+
+  pushTail(s: string): void {
+    const tail = this.nodes[this.nodes.length - 1];
+    if (allowInsert(tail, this.fill, s.length)) {
+      tail.items.push(s);
+      tail.sz += listpackEntrySize(s);
+    } else this.nodes.push(newNode([s]));
+    this.length++;
+  }
+
+  popHead(): string | undefined {
+    const head = this.nodes[0];
+    if (head === undefined) return undefined;
+    const s = head.items.shift()!;
+    this.length--;
+    if (head.items.length === 0) this.nodes.shift();
+    else head.sz -= listpackEntrySize(s);
+    return s;
+  }
+
+  popTail(): string | undefined {
+    const tail = this.nodes[this.nodes.length - 1];
+    if (tail === undefined) return undefined;
+    const s = tail.items.pop()!;
+    this.length--;
+    if (tail.items.length === 0) this.nodes.pop();
+    else tail.sz -= listpackEntrySize(s);
+    return s;
+  }
+
+  /** [node index, offset in node] of element `i` (0 <= i < length), walking from the nearer end. */
+  private locate(i: number): [number, number] {
+    const nodes = this.nodes;
+    if (i < this.length / 2) {
+      let n = 0;
+      while (i >= nodes[n].items.length) i -= nodes[n++].items.length;
+      return [n, i];
+    }
+    let back = this.length - 1 - i;
+    let n = nodes.length - 1;
+    while (back >= nodes[n].items.length) back -= nodes[n--].items.length;
+    return [n, nodes[n].items.length - 1 - back];
+  }
+
+  /** Element at `i`; negative counts from the tail. */
+  get(i: number): string | undefined {
+    if (i < 0) i += this.length;
+    if (i < 0 || i >= this.length) return undefined;
+    const [n, o] = this.locate(i);
+    return this.nodes[n].items[o];
+  }
+
+  /** LSET: replaces in place (Redis 7.0 lpReplace, no re-split). False if out of range. */
+  set(i: number, s: string): boolean {
+    if (i < 0) i += this.length;
+    if (i < 0 || i >= this.length) return false;
+    const [n, o] = this.locate(i);
+    const node = this.nodes[n];
+    node.sz += listpackEntrySize(s) - listpackEntrySize(node.items[o]);
+    node.items[o] = s;
+    return true;
+  }
+
+  /** Elements `start..end` (inclusive, already clamped to 0 <= start <= end < length). */
+  range(start: number, end: number): string[] {
+    const out: string[] = [];
+    if (start > end) return out;
+    let [n, o] = this.locate(start);
+    let left = end - start + 1;
+    const nodes = this.nodes;
+    while (left > 0) {
+      const items = nodes[n].items;
+      const take = Math.min(left, items.length - o);
+      for (let k = 0; k < take; k++) out.push(items[o + k]);
+      left -= take;
+      n++;
+      o = 0;
+    }
+    return out;
+  }
+
+  /** Calls `f(element, index)` from the head; stops when it returns false. */
+  forEach(f: (s: string, i: number) => boolean | void): void {
+    let i = 0;
+    for (const node of this.nodes) {
+      for (const s of node.items) if (f(s, i++) === false) return;
+    }
+  }
+
+  /** Calls `f(element, index)` from the tail; stops when it returns false. */
+  forEachReverse(f: (s: string, i: number) => boolean | void): void {
+    let i = this.length - 1;
+    for (let n = this.nodes.length - 1; n >= 0; n--) {
+      const items = this.nodes[n].items;
+      for (let k = items.length - 1; k >= 0; k--) if (f(items[k], i--) === false) return;
+    }
+  }
+
+  /** Every element, head to tail. */
+  *values(): IterableIterator<string> {
+    for (const node of this.nodes) yield* node.items;
+  }
+
+  toArray(): string[] {
+    const out: string[] = [];
+    for (const node of this.nodes) for (const s of node.items) out.push(s);
+    return out;
+  }
+
+  /**
+   * quicklistDelRange(start, count) for 0 <= start, start + count <= length: removes
+   * entries in place; emptied nodes go away, neighbours are not merged (as Redis).
+   */
+  deleteRange(start: number, count: number): void {
+    if (count <= 0) return;
+    if (start === 0 && count === this.length) {
+      this.nodes = [];
+      this.length = 0;
+      return;
+    }
+    const [first, o] = this.locate(start);
+    this.length -= count;
+    const nodes = this.nodes;
+    let n = first;
+    let left = count;
+    const trim = (node: ListNode, at: number, k: number): void => {
+      for (const s of node.items.splice(at, k)) node.sz -= listpackEntrySize(s);
+    };
+    // A partial first node, then whole nodes in one splice (LTRIM of a long list must
+    // not splice node by node), then a partial last node.
+    if (o > 0 || left < nodes[n].items.length) {
+      const take = Math.min(left, nodes[n].items.length - o);
+      trim(nodes[n], o, take);
+      left -= take;
+      n++;
+    }
+    let m = n;
+    while (left > 0 && nodes[m].items.length <= left) left -= nodes[m++].items.length;
+    if (m > n) nodes.splice(n, m - n);
+    if (left > 0) trim(nodes[n], 0, left);
+  }
+
+  /**
+   * LREM: removes up to `limit` (0 = all) elements equal to `s`, scanning from the head
+   * or (`fromTail`) from the tail. Returns how many were removed.
+   */
+  removeEqual(s: string, limit: number, fromTail: boolean): number {
+    let removed = 0;
+    const nodes = this.nodes;
+    const visit = (n: number): boolean => {
+      const node = nodes[n];
+      const items = node.items;
+      if (!items.includes(s)) return true;
+      if (fromTail) {
+        for (let k = items.length - 1; k >= 0; k--) {
+          if (items[k] !== s) continue;
+          items.splice(k, 1);
+          node.sz -= listpackEntrySize(s);
+          if (++removed === limit) return false;
+        }
+      } else {
+        let w = 0;
+        let k = 0;
+        for (; k < items.length; k++) {
+          if (items[k] === s && removed !== limit) {
+            removed++;
+            node.sz -= listpackEntrySize(s);
+          } else items[w++] = items[k];
+        }
+        items.length = w;
+        if (removed === limit) return false;
+      }
+      return true;
+    };
+    if (limit === 0) limit = -1;
+    if (fromTail) {
+      for (let n = nodes.length - 1; n >= 0; n--) if (!visit(n)) break;
+    } else {
+      for (let n = 0; n < nodes.length; n++) if (!visit(n)) break;
+    }
+    if (removed !== 0) {
+      this.nodes = nodes.filter((node) => node.items.length !== 0);
+      this.length -= removed;
+    }
+    return removed;
+  }
+
+  /** Index of the first element equal to `s` from the head, or -1 (LINSERT's pivot). */
+  indexOf(s: string): number {
+    let base = 0;
+    for (const node of this.nodes) {
+      const k = node.items.indexOf(s);
+      if (k !== -1) return base + k;
+      base += node.items.length;
+    }
+    return -1;
+  }
+
+  /** Inserts `s` before or after element `i` (0 <= i < length), as _quicklistInsert. */
+  insertAt(i: number, s: string, after: boolean): void {
+    const [n, o] = this.locate(i);
+    const nodes = this.nodes;
+    const node = nodes[n];
+    const fill = this.fill;
+    const len = s.length;
+    const full = !allowInsert(node, fill, len);
+    const atTail = after && o === node.items.length - 1;
+    const atHead = !after && o === 0;
+    const availNext = atTail && allowInsert(nodes[n + 1], fill, len);
+    const availPrev = atHead && allowInsert(nodes[n - 1], fill, len);
+    const esz = listpackEntrySize(s);
+    this.length++;
+    if (len >= PACKED_THRESHOLD) {
+      // Plain node: alone, next to the pivot's node (or splitting it).
+      if (atTail || atHead || isPlain(node)) {
+        nodes.splice(after ? n + 1 : n, 0, newNode([s]));
+      } else {
+        const [left, right] = this.split(node, o, after);
+        nodes.splice(n, 1, left, newNode([s]), right);
+      }
+      return;
+    }
+    if (!full) {
+      node.items.splice(after ? o + 1 : o, 0, s);
+      node.sz += esz;
+    } else if (atTail && availNext) {
+      const next = nodes[n + 1];
+      next.items.unshift(s);
+      next.sz += esz;
+    } else if (atHead && availPrev) {
+      const prev = nodes[n - 1];
+      prev.items.push(s);
+      prev.sz += esz;
+    } else if (atTail || atHead) {
+      nodes.splice(after ? n + 1 : n, 0, newNode([s]));
+    } else {
+      // Split the full node at the pivot; the new half takes the element.
+      const [left, right] = this.split(node, o, after);
+      let center: number;
+      if (after) {
+        right.items.unshift(s);
+        right.sz += esz;
+        nodes.splice(n, 1, left, right);
+        center = n;
+      } else {
+        left.items.push(s);
+        left.sz += esz;
+        nodes.splice(n, 1, left, right);
+        center = n + 1;
+      }
+      this.mergeAround(center);
+    }
+  }
+
+  /** _quicklistSplitNode: `after` keeps 0..o in the first half, else 0..o-1. */
+  private split(node: ListNode, o: number, after: boolean): [ListNode, ListNode] {
+    const cut = after ? o + 1 : o;
+    return [newNode(node.items.slice(0, cut)), newNode(node.items.slice(cut))];
+  }
+
+  /** _quicklistMergeNodes around the node at `c`. */
+  private mergeAround(c: number): void {
+    const nodes = this.nodes;
+    const fill = this.fill;
+    const merge = (a: number): void => {
+      // Merges nodes a and a+1 into a.
+      const x = nodes[a], y = nodes[a + 1];
+      for (const s of y.items) x.items.push(s);
+      x.sz += y.sz - LP_EMPTY;
+      nodes.splice(a + 1, 1);
+    };
+    let center = c;
+    if (center >= 2 && allowMerge(nodes[center - 1], nodes[center - 2], fill)) {
+      merge(center - 2);
+      center--;
+    }
+    if (allowMerge(nodes[center + 1], nodes[center + 2], fill)) merge(center + 1);
+    let target = center;
+    if (center >= 1 && allowMerge(nodes[center], nodes[center - 1], fill)) {
+      merge(center - 1);
+      target = center - 1;
+    }
+    if (allowMerge(nodes[target], nodes[target + 1], fill)) merge(target);
+  }
+
+  /** Approximate heap bytes, for MEMORY USAGE-like estimates. */
+  bytes(): number {
+    let b = 48;
+    for (const node of this.nodes) b += 32 + node.sz;
+    return b;
+  }
+}
