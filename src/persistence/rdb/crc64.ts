@@ -69,7 +69,8 @@ export class Crc64 {
     // Align nothing: byte reads are as fast as a DataView here and avoid endianness work.
     const stop8 = end - 7;
     while (i < stop8) {
-      const xl = lo ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+      const xl = lo ^
+        (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
       const xh = hi ^
         (bytes[i + 4] | (bytes[i + 5] << 8) | (bytes[i + 6] << 16) | (bytes[i + 7] << 24));
       const a = 7 * 256 + (xl & 0xff);

@@ -218,7 +218,7 @@ export function listpackSize(items: readonly string[]): number {
  *
  * @example
  * ```ts
- * listpackEncode(["a", "1"]); // 0f 00 00 00 02 00 81 61 02 01 01 ff
+ * listpackEncode(["a", "1"]); // 0c 00 00 00 02 00 81 61 02 01 01 ff
  * ```
  */
 export function listpackEncode(items: readonly string[]): Uint8Array {

@@ -1,11 +1,13 @@
 /**
- * LZF compression as Redis uses it (liblzf 3.x in lzf_c.c / lzf_d.c, built with HLOG 16,
- * VERY_FAST, not ULTRA_FAST): RDB strings longer than 20 bytes, quicklist nodes.
+ * LZF compression as Redis uses it (the liblzf 3.6 copy in lzf_c.c / lzf_d.c, built with
+ * HLOG 16 and VERY_FAST): RDB strings longer than 20 bytes, quicklist nodes.
  *
  * The compressor follows liblzf step by step (same hash, same match search, same output
  * bounds) so that for the same input it produces Redis's bytes, and gives up exactly when
- * Redis would (then the caller stores the string verbatim). liblzf leaves its hash table
- * uninitialised; ours starts empty, which is what an untouched table means.
+ * Redis would (then the caller stores the string verbatim); the tests rewrite Redis-made
+ * files and get them back byte for byte. liblzf keeps its hash table on the stack without
+ * clearing it, so a stale slot can now and then give Redis a different (equally valid)
+ * match; ours starts each call empty, which is what an untouched table means.
  *
  * Format: `000LLLLL` + L+1 literal bytes; `LLLooooo oooooooo` a back reference of L+2
  * bytes at distance o+1; `111ooooo LLLLLLLL oooooooo` the same with length L+9.
@@ -59,17 +61,18 @@ export function lzfCompress(
     htab[slot] = b + ip;
     const off = ip - ref - 1;
     if (
-      ref > start && ref < ip && off < MAX_OFF && ip + 4 < inEnd &&
-      input[ref] === input[ip] && input[ref + 1] === input[ip + 1] &&
-      input[ref + 2] === input[ip + 2]
+      ref > start && ref < ip && off < MAX_OFF &&
+      input[ref + 2] === input[ip + 2] && input[ref] === input[ip] &&
+      input[ref + 1] === input[ip + 1]
     ) {
       let len = 2;
       let maxlen = inEnd - ip - len;
       if (maxlen > MAX_REF) maxlen = MAX_REF;
 
+      // The conservative test, then the exact one (the run byte may be dropped).
+      if (op + 3 + 1 >= outEnd && op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return null;
       out[op - lit - 1] = lit - 1; // stop run
       if (lit === 0) op--; // undo run if length is zero
-      if (op + 3 + 1 >= outEnd) return null;
 
       // liblzf's unrolled search checks 16 bytes without the maxlen bound before the
       // bounded loop; mirrored exactly because it decides the match length at the end.
