@@ -4,9 +4,10 @@
  * encodings, with structural self-checks of the skiplist spans, at up to 100k elements.
  */
 import assert from "node:assert/strict";
-import { type LexRange, type ScoreRange, SkipList } from "../src/types/skiplist.ts";
+import { type LexRange, type ScoreRange, SortedIndex } from "../src/types/skiplist.ts";
 import {
   addedScore,
+  formatScore,
   lpScoreRepr,
   type RangeOut,
   ZADD_GT,
@@ -110,35 +111,80 @@ function randomLexRange(rnd: () => number, n: number): LexRange {
   return { min: a.v, minInf: a.inf, minex: a.ex, max: b.v, maxInf: b.inf, maxex: b.ex };
 }
 
-Deno.test("skiplist: insert, delete, ranks and spans against a model", () => {
+Deno.test("sorted index: insert, delete, update, ranks against a model", () => {
   const rnd = prng(1);
-  const sl = new SkipList();
+  const t = new SortedIndex();
   const model = new Model();
-  for (let step = 0; step < 20000; step++) {
+  for (let step = 0; step < 40000; step++) {
+    // Grow, then shrink, then grow again: splits, merges and root collapses all happen.
+    const phase = Math.floor(step / 10000) % 2;
     const m = randomMember(rnd, 3000);
     const r = rnd();
-    if (r < 0.6) {
+    if (r < (phase === 0 ? 0.7 : 0.25)) {
       const s = randomScore(rnd);
-      if (model.m.has(m)) sl.updateScore(m, s);
-      else sl.insert(s, m);
+      if (model.m.has(m)) t.updateScore(m, s);
+      else t.insert(s, m);
       model.m.set(m, s);
     } else {
-      assert.equal(sl.delete(m), model.m.delete(m));
+      assert.equal(t.delete(m), model.m.delete(m));
     }
-    if (step % 2000 === 0) sl.check();
+    if (step % 1000 === 0) t.check();
   }
-  sl.check();
+  t.check();
   const sorted = model.sorted();
-  assert.equal(sl.length, sorted.length);
+  assert.equal(t.length, sorted.length);
   for (let i = 0; i < sorted.length; i++) {
     const [m, s] = sorted[i];
-    assert.equal(sl.getRank(s, m), i + 1);
-    const n = sl.getElementByRank(i + 1)!;
-    assert.equal(n.member, m);
-    assert.equal(n.score, s);
+    assert.equal(t.getRank(s, m), i + 1);
+    const c = t.select(i + 1)!;
+    assert.equal(c.member, m);
+    assert.equal(c.score, s);
   }
-  assert.equal(sl.getElementByRank(sorted.length + 1), null);
-  assert.equal(sl.getRank(12345.5, "nope"), 0);
+  assert.equal(t.select(sorted.length + 1), null);
+  assert.equal(t.select(0), null);
+  assert.equal(t.getRank(12345.5, "nope"), 0);
+  // Drain completely, in random order, checking the shape as it shrinks.
+  const members = [...model.m.keys()];
+  for (let i = members.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [members[i], members[j]] = [members[j], members[i]];
+  }
+  members.forEach((m, i) => {
+    assert.equal(t.delete(m), true);
+    if (i % 97 === 0) t.check();
+  });
+  t.check();
+  assert.equal(t.length, 0);
+  assert.equal(t.first(), null);
+  t.insert(1, "again");
+  t.check();
+  assert.equal(t.first()!.member, "again");
+});
+
+Deno.test("sorted index: bulk build, cursors and leaf chain", () => {
+  for (const n of [0, 1, 47, 48, 49, 2303, 2304, 2305, 120000]) {
+    const members: string[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < n; i++) {
+      members.push("m" + String(i).padStart(7, "0"));
+      scores.push(Math.floor(i / 3));
+    }
+    const t = SortedIndex.fromSorted(members, scores);
+    t.check();
+    assert.equal(t.length, n);
+    if (n === 0) continue;
+    let c = t.first()!;
+    let k = 0;
+    do assert.equal(c.member, members[k++]); while (c.next());
+    assert.equal(k, n);
+    c = t.last()!;
+    do assert.equal(c.member, members[--k]); while (c.prev());
+    assert.equal(k, 0);
+    // Deleting every other entry exercises merges across a bulk-built tree.
+    for (let i = 0; i < n; i += 2) t.delete(members[i]);
+    t.check();
+    assert.equal(t.length, n >> 1);
+  }
 });
 
 for (const [name, lim] of [["listpack", SMALL], ["skiplist", BIG]] as const) {
@@ -415,4 +461,69 @@ Deno.test("skiplist at scale: 100k elements, ranks, ranges and deletes", () => {
   assert.equal(z.size, rest.length);
   z.zs!.check();
   assert.deepEqual(all(z), rest);
+});
+
+Deno.test("zset: listpack entries with long members (multi-byte length prefixes)", () => {
+  const lim = { entries: 128, value: 1 << 20 };
+  const z = new ZSet();
+  const lens = [0, 1, 127, 128, 129, 16383, 16384, 300000];
+  const model = new Model();
+  lens.forEach((n, i) => {
+    const m = String.fromCharCode(97 + i).repeat(n) + "\xff";
+    z.add(i % 3, m, 0, lim);
+    model.m.set(m, i % 3);
+  });
+  assert.equal(z.encoding(), "listpack");
+  assert.deepEqual(all(z), model.sorted());
+  for (const [m, s] of model.m) {
+    assert.equal(z.score(m), s);
+    assert.equal(z.rank(m, false), model.sorted().findIndex((e) => e[0] === m));
+  }
+  const long = model.sorted()[3][0];
+  assert.equal(z.delete(long), true);
+  model.m.delete(long);
+  assert.deepEqual(all(z), model.sorted());
+  const o = out();
+  z.rangeByScore({ min: 1, max: 2, minex: false, maxex: false }, true, 0, -1, o);
+  assert.deepEqual(pairs(o), model.sorted().filter((e) => e[1] >= 1).reverse());
+  z.convertToSkiplist();
+  assert.deepEqual(all(z), model.sorted());
+});
+
+Deno.test("zset: fromSortedAs keeps the requested encoding", () => {
+  const z = ZSet.fromSortedAs(["a", "b".repeat(100)], [1, 2], true);
+  assert.equal(z.encoding(), "listpack");
+  assert.equal(z.score("b".repeat(100)), 2);
+  const y = ZSet.fromSortedAs(["a"], [1], false);
+  assert.equal(y.encoding(), "skiplist");
+  y.zs!.check();
+});
+
+Deno.test("formatScore is C's %.17g, ties rounded half to even", () => {
+  const cases: [number, string][] = [
+    [0, "0"],
+    [-0, "-0"],
+    [1, "1"],
+    [-123, "-123"],
+    [1.5, "1.5"],
+    [0.1, "0.10000000000000001"],
+    [0.30000000000000004, "0.30000000000000004"],
+    [1e17, "1e+17"],
+    [1e16, "10000000000000000"],
+    [2 ** 53 + 2, "9007199254740994"],
+    [2 ** 56, "72057594037927936"],
+    [123456789012345678, "1.2345678901234568e+17"],
+    [1e-4, "0.0001"],
+    [1e-5, "1.0000000000000001e-05"],
+    [5e-324, "4.9406564584124654e-324"],
+    [1.7976931348623157e308, "1.7976931348623157e+308"],
+    [Infinity, "inf"],
+    [-Infinity, "-inf"],
+    // Exact ties at the 18th digit: glibc rounds half to even.
+    [1 + 2 ** -17, "1.0000076293945312"],
+    [1 + 3 * 2 ** -17, "1.0000228881835938"],
+    [-(1 + 2 ** -17), "-1.0000076293945312"],
+    [(1 + 2 ** -17) * 2 ** 40, "1099520016384"],
+  ];
+  for (const [d, want] of cases) assert.equal(formatScore(d), want, String(d));
 });

@@ -10,8 +10,59 @@ import { compareScript, startPair, type Step } from "./helpers/differential.ts";
 import type { RawClient } from "./helpers/resp_client.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
 import type { PropagatedOp } from "../src/server/server.ts";
+import { parseLexRange, parseScore, parseScoreRange, strtod } from "../src/commands/zsets.ts";
 
 const ignore = skipWithoutRedis();
+
+Deno.test("zset parsers: string2d scores, strtod bounds, lex items", () => {
+  const ok: [string, number][] = [
+    ["1", 1],
+    ["-0", -0],
+    ["+5", 5],
+    ["1.5", 1.5],
+    [".5", 0.5],
+    ["5.", 5],
+    ["1e3", 1000],
+    ["1.e2", 100],
+    ["-.5e-3", -0.0005],
+    ["0x10", 16],
+    ["0X1p4", 16],
+    ["0x1.8p1", 3],
+    ["inf", Infinity],
+    ["-Infinity", -Infinity],
+    ["4.9e-324", 5e-324],
+    ["123456789012345678", 123456789012345680],
+  ];
+  for (const [s, v] of ok) assert.ok(Object.is(parseScore(s), v), s);
+  for (const s of ["", " 1", "1 ", "nan", "1e400", "1e-400", "0x", "1e", "abc", "1_0", "-", "."]) {
+    assert.equal(parseScore(s), null, JSON.stringify(s));
+  }
+  assert.deepEqual(strtod("  -1.5e2xyz"), { value: -150, end: 8, erange: false });
+  assert.deepEqual(strtod("nan(abc)!").end, 8);
+  assert.deepEqual(strtod("xyz"), { value: 0, end: 0, erange: false });
+  assert.deepEqual(parseScoreRange("(1", " 2"), { min: 1, max: 2, minex: true, maxex: false });
+  assert.deepEqual(parseScoreRange("(", "1e400"), {
+    min: 0,
+    max: Infinity,
+    minex: true,
+    maxex: false,
+  });
+  assert.deepEqual(parseScoreRange("1\0junk", "+inf")?.min, 1);
+  assert.equal(parseScoreRange("1 ", "2"), null);
+  assert.equal(parseScoreRange("nan", "2"), null);
+  assert.deepEqual(parseLexRange("[a", "(b"), {
+    min: "a",
+    max: "b",
+    minInf: 0,
+    maxInf: 0,
+    minex: false,
+    maxex: true,
+  });
+  assert.equal(parseLexRange("-", "+")?.maxInf, 1);
+  assert.equal(parseLexRange("a", "+"), null);
+  assert.equal(parseLexRange("", "+"), null);
+  assert.equal(parseLexRange("+x", "+"), null);
+});
 
 /** "zadd z 1 a" -> ["zadd", "z", "1", "a"]; arrays pass through (arguments with spaces). */
 function steps(...lines: (string | string[])[]): Step[] {
@@ -492,6 +543,33 @@ const ALGEBRA_SCRIPT = steps(
   "zinter 2 inf1 inf2 weights 0 0 aggregate min withscores",
   "zinter 2 inf1 inf2 aggregate max weights inf -inf withscores",
   "zunion 2 inf1 inf2 weights 0x10 -0 withscores",
+  // Sets (intset and hashtable) count as zsets whose scores are all 1.
+  "sadd iset 1 2 3 -5",
+  "sadd hset a b c 2 zz",
+  "zunion 3 z2 iset hset withscores",
+  "zunion 2 iset hset weights 2 inf aggregate max withscores",
+  "zinter 2 hset z2 withscores",
+  "zinter 2 iset hset weights 3 4 withscores",
+  "zinter 2 iset iset weights 2 3 withscores",
+  "zinter 3 hset iset z2 aggregate min withscores",
+  "zdiff 2 hset z2 withscores",
+  "zdiff 2 z2 hset withscores",
+  "zdiff 2 iset hset withscores",
+  "zintercard 2 hset iset",
+  "zintercard 2 hset z2 limit 1",
+  "zunionstore dst 2 iset hset",
+  "zrange dst 0 -1 withscores",
+  "object encoding dst",
+  "zinterstore dst 2 iset hset weights 0.5 0.25",
+  "zrange dst 0 -1 withscores",
+  "zdiffstore dst 1 hset",
+  "zrange dst 0 -1 withscores",
+  "rpush list a b",
+  "zunion 2 z1 list",
+  "zinter 2 list z1",
+  "zdiff 2 z2 list",
+  "zintercard 1 list",
+  "zunionstore dst 1 list",
 );
 
 const RANDMEMBER_SCAN_SCRIPT = steps(
@@ -685,6 +763,10 @@ Deno.test({
         "zadd lp -0 a 0.1 b 1e17 c 1.5e300 d -1e-300 e 4611686018427387904 f 9e18 g",
         "zrange lp 0 -1 withscores",
         "zscan lp 0",
+        "zadd ties 1.00000762939453125 a 1.00002288818359375 b -1.00000762939453125 c",
+        "zrange ties 0 -1 withscores",
+        "zscan ties 0",
+        "zincrby ties 0 a",
         "zadd lp incr -0 a",
         "zadd lp incr -0 nz",
         "zscore lp nz",
@@ -768,6 +850,8 @@ function randomStep(rnd: () => number): Step {
       "10",
       "-0",
       String(Math.floor(rnd() * 100) - 50),
+      ((rnd() - 0.5) * 1000).toFixed(Math.floor(rnd() * 12)),
+      `${(rnd() * 10).toFixed(5)}e${Math.floor(rnd() * 40) - 20}`,
     ]);
   const bound = () => {
     const s = pick([
@@ -890,6 +974,327 @@ for (
     },
   });
 }
+
+// ---- blocking pops ---------------------------------------------------------------------------
+
+/**
+ * A multi-client scenario step: `c` sends `argv`; its reply is read at once unless
+ * `defer`, in which case a later `{ c, read: true }` step collects it. `sleep` lets a
+ * blocked command reach the server before the write that serves it.
+ */
+type BStep =
+  | { c: number; argv: string[]; defer?: boolean }
+  | { c: number; read: true }
+  | { sleep: number };
+
+async function runScenario(clients: RawClient[], script: BStep[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const st of script) {
+    if ("sleep" in st) await new Promise((r) => setTimeout(r, st.sleep));
+    else if ("read" in st) out.push(`${st.c}< ${await clients[st.c].read()}`);
+    else if (st.defer) {
+      clients[st.c].write(
+        `*${st.argv.length}\r\n` + st.argv.map((a) => `$${a.length}\r\n${a}\r\n`).join(""),
+      );
+    } else out.push(`${st.c}> ${await clients[st.c].call(...st.argv)}`);
+  }
+  return out;
+}
+
+/** Runs `script` on both servers; `resp3` clients switch protocol first (not compared). */
+async function compareScenario(script: BStep[], resp3: number[] = [], nclients = 3) {
+  const pair = await startPair();
+  try {
+    const rs: RawClient[] = [];
+    const as: RawClient[] = [];
+    for (let i = 0; i < nclients; i++) {
+      const [r, a] = await pair.clients();
+      rs.push(r);
+      as.push(a);
+    }
+    // HELLO's reply names the server and the connection id, so it is not compared.
+    for (const i of resp3) {
+      await rs[i].call("hello", "3");
+      await as[i].call("hello", "3");
+    }
+    const [rr, ar] = await Promise.all([runScenario(rs, script), runScenario(as, script)]);
+    assert.deepEqual(ar, rr);
+  } finally {
+    await pair.stop();
+  }
+}
+
+const w = (c: number, line: string): BStep => ({ c, argv: line.split(" ") });
+const block = (c: number, line: string): BStep => ({ c, argv: line.split(" "), defer: true });
+const read = (c: number): BStep => ({ c, read: true });
+const nap: BStep = { sleep: 60 };
+
+const BLOCKING_SCENARIOS: [string, BStep[]][] = [
+  ["served by ZADD", [
+    block(0, "bzpopmin z 0"),
+    nap,
+    w(2, "zadd z 2 b 1 a"),
+    read(0),
+    w(2, "zrange z 0 -1"),
+  ]],
+  ["FIFO across clients, min and max", [
+    block(0, "bzpopmin z 0"),
+    nap,
+    block(1, "bzpopmax z 0"),
+    nap,
+    w(2, "zadd z 1 a 2 b 3 c"),
+    read(0),
+    read(1),
+    w(2, "zrange z 0 -1 withscores"),
+  ]],
+  ["one element, two waiters: the second keeps waiting", [
+    block(0, "bzpopmin z 0"),
+    nap,
+    block(1, "bzpopmin z 0"),
+    nap,
+    w(2, "zadd z 1 a"),
+    read(0),
+    w(2, "exists z"),
+    w(2, "zadd z 2 b"),
+    read(1),
+  ]],
+  ["several keys, served by the one written", [
+    block(0, "bzpopmin k1 k2 k2 0"),
+    nap,
+    w(2, "zadd k2 5 x 6 y"),
+    read(0),
+    w(2, "zrange k2 0 -1"),
+  ]],
+  ["BZMPOP with COUNT, served later", [
+    block(0, "bzmpop 0 2 k1 k2 max count 10"),
+    nap,
+    w(2, "zadd k1 1 a 2 b 3 c"),
+    read(0),
+    w(2, "exists k1"),
+  ]],
+  ["BZMPOP without COUNT, served later", [
+    block(0, "bzmpop 0 1 k1 min"),
+    nap,
+    w(2, "zadd k1 1 a 2 b 3 c"),
+    read(0),
+  ]],
+  ["a wrong-type write does not serve; a later zset does", [
+    block(0, "bzpopmin z 0"),
+    nap,
+    w(2, "set z x"),
+    w(2, "del z"),
+    w(2, "rpush z a"),
+    w(2, "del z"),
+    w(2, "zadd z 7 seven"),
+    read(0),
+  ]],
+  ["served by ZINCRBY, ZUNIONSTORE and ZRANGESTORE", [
+    w(2, "zadd src 1 a 2 b 3 c"),
+    block(0, "bzpopmax d1 0"),
+    block(1, "bzpopmin d2 0"),
+    nap,
+    w(2, "zincrby d1 4 m"),
+    read(0),
+    w(2, "zunionstore d2 1 src"),
+    read(1),
+    block(0, "bzmpop 0 1 d3 min count 2"),
+    nap,
+    w(2, "zrangestore d3 src 0 -1"),
+    read(0),
+  ]],
+  ["timeouts", [
+    w(0, "bzpopmin z 0.05"),
+    w(0, "bzpopmax z1 z2 0.01"),
+    w(0, "bzmpop 0.02 1 z min count 3"),
+    w(0, "exists z"),
+  ]],
+  ["immediate pops and argument errors", [
+    w(2, "zadd z 1 a 2 b 3 c 4 d"),
+    w(0, "bzpopmin z 0"),
+    w(0, "bzpopmax nokey z 1"),
+    w(0, "bzmpop 0 2 nokey z min count 2"),
+    w(0, "bzmpop 0.01 1 z max"),
+    w(0, "bzmpop 0.01 1 z max count 5"),
+    w(0, "exists z"),
+    w(2, "set str x"),
+    w(2, "zadd z 1 a"),
+    w(0, "bzpopmin str z 0"),
+    w(0, "bzpopmin nokey str 0"),
+    w(0, "bzmpop 0 2 nokey str min"),
+    w(0, "bzpopmin z abc"),
+    w(0, "bzpopmin z -1"),
+    w(0, "bzpopmin z inf"),
+    w(0, "bzpopmin z"),
+    w(0, "bzmpop abc 1 z min"),
+    w(0, "bzmpop abc 0 z min"),
+    w(0, "bzmpop 0 1 z foo"),
+    w(0, "bzmpop 0 1 z min count 0"),
+    w(0, "bzmpop -1 1 z min"),
+    w(0, "bzmpop 0 2 z"),
+  ]],
+  ["inside MULTI the pop does not block", [
+    w(0, "multi"),
+    w(0, "bzpopmin z 0"),
+    w(0, "bzmpop 0 1 z min"),
+    w(0, "zadd z 1 a"),
+    w(0, "bzpopmax z 0"),
+    w(0, "exec"),
+  ]],
+  ["RESP3 replies", [
+    w(2, "zadd z 1.5 a 2 b 3 c"),
+    w(0, "bzpopmin z 0"),
+    w(0, "bzmpop 0 1 z max count 5"),
+    w(0, "bzpopmin z 0.01"),
+    block(0, "bzmpop 0 1 z min"),
+    nap,
+    w(2, "zadd z 9 x"),
+    read(0),
+    block(0, "bzpopmax z 0"),
+    nap,
+    w(2, "zadd z 9 x"),
+    read(0),
+  ]],
+];
+
+for (const [name, script] of BLOCKING_SCENARIOS) {
+  Deno.test({
+    name: `zset differential: blocking pops: ${name}`,
+    ignore,
+    async fn() {
+      await compareScenario(script, name.startsWith("RESP3") ? [0] : []);
+    },
+  });
+}
+
+Deno.test({
+  name: "zset differential: WATCH sees real changes only",
+  ignore,
+  async fn() {
+    // Each round: client 0 watches z, client 1 runs one command, client 0's EXEC shows
+    // whether Redis signalled the key as modified.
+    const probes = [
+      "zadd z nx 5 a",
+      "zadd z 1 a",
+      "zadd z xx 1 nope",
+      "zadd z gt 0 a",
+      "zincrby z 0 a",
+      "zrem z nope",
+      "zremrangebyscore z 100 200",
+      "zremrangebylex z [zz +",
+      "zremrangebyrank z 10 20",
+      "zpopmin nokey",
+      "zunionstore z 1 nokey",
+      "zrangestore nodst z 10 20",
+      "zadd z 2 a",
+      "zadd z 3 b",
+      "zrem z b",
+      "zincrby z 1 a",
+      "zpopmax z",
+    ];
+    const script: BStep[] = [w(1, "zadd z 1 a 2 b 3 c")];
+    for (const p of probes) {
+      script.push(
+        w(0, "watch z"),
+        w(1, p),
+        w(0, "multi"),
+        w(0, "zcard z"),
+        w(0, "exec"),
+        w(1, "zadd z 1 a 2 b 3 c"),
+      );
+    }
+    await compareScenario(script);
+  },
+});
+
+Deno.test({
+  name: "zset differential: keyspace notifications",
+  ignore,
+  async fn() {
+    const pair = await startPair(["--notify-keyspace-events", "KEA"]);
+    try {
+      const run = async (c: RawClient, sub: RawClient) => {
+        await sub.call("psubscribe", "__key*__:*");
+        await sub.call("subscribe", "marker");
+        for (
+          const line of [
+            "zadd z 1 a 2 b",
+            "zadd z 1 a",
+            "zadd z incr 1 a",
+            "zincrby z 1 b",
+            "zrem z nope",
+            "zrem z a",
+            "zadd z 1 a 2 b 3 c",
+            "zremrangebyrank z 0 0",
+            "zremrangebyscore z 2 2",
+            "zremrangebylex z - +",
+            "zadd s 1 a 2 b",
+            "zunionstore d 1 s",
+            "zinterstore d 2 s nokey",
+            "zrangestore d s 0 0",
+            "zdiffstore d 1 s",
+            "zpopmin s",
+            "zmpop 1 s max",
+            "zadd s 1 a 2 b",
+            "bzpopmax s 0",
+            "bzmpop 0 1 s min count 5",
+          ]
+        ) await c.call(...line.split(" "));
+        await c.call("publish", "marker", "done");
+        const msgs: string[] = [];
+        while (true) {
+          const m = await sub.read();
+          if (m.includes("marker")) break;
+          msgs.push(m);
+        }
+        return msgs;
+      };
+      const [r, a] = await pair.clients();
+      const [rs, as] = await pair.clients();
+      const [rm, am] = await Promise.all([run(r, rs), run(a, as)]);
+      assert.ok(rm.length > 20);
+      assert.deepEqual(am, rm);
+    } finally {
+      await pair.stop();
+    }
+  },
+});
+
+Deno.test("zset: blocking pops propagate as ZPOPMIN/ZPOPMAX", async () => {
+  const t = await startAmber();
+  try {
+    const ops: string[][] = [];
+    t.amber.server.addFeed((batch: PropagatedOp[]) => {
+      for (const op of batch) ops.push(op.argv);
+    });
+    const c1 = await t.client();
+    const c2 = await t.client();
+    await c2.call("zadd", "z", "1", "a", "2", "b", "3", "c");
+    await c1.call("bzpopmin", "z", "0");
+    await c1.call("bzmpop", "0", "1", "z", "max", "count", "5");
+    c1.write("*3\r\n$8\r\nbzpopmax\r\n$1\r\nz\r\n$1\r\n0\r\n");
+    await new Promise((r) => setTimeout(r, 50));
+    await c2.call("zadd", "z", "1", "a", "2", "b");
+    assert.match(await c1.read(), /^\*3\r\n\$1\r\nz\r\n\$1\r\nb\r\n/);
+    c1.write(
+      "*7\r\n$6\r\nbzmpop\r\n$1\r\n0\r\n$1\r\n1\r\n$1\r\ny\r\n$3\r\nmin\r\n" +
+        "$5\r\ncount\r\n$2\r\n10\r\n",
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await c2.call("zadd", "y", "1", "p", "2", "q");
+    await c1.read();
+    assert.deepEqual(ops, [
+      ["zadd", "z", "1", "a", "2", "b", "3", "c"],
+      ["ZPOPMIN", "z"],
+      ["ZPOPMAX", "z", "2"],
+      ["zadd", "z", "1", "a", "2", "b"],
+      ["ZPOPMAX", "z"],
+      ["zadd", "y", "1", "p", "2", "q"],
+      ["ZPOPMIN", "y", "2"],
+    ]);
+  } finally {
+    await t.stop();
+  }
+});
 
 // ---- shape tests for random and hash-ordered replies -------------------------------------------
 

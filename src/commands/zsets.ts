@@ -12,10 +12,10 @@
 import type { HandlerMap } from "./registry.ts";
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
-import type { Collection, Value } from "../types/value.ts";
 import {
   addedScore,
   armBeforeChange,
+  formatScore,
   type LexRange,
   lpScoreRepr,
   type RangeOut,
@@ -32,7 +32,6 @@ import {
   ZSet,
   type ZsetLimits,
 } from "../types/zset.ts";
-import { formatDouble } from "../server/reply.ts";
 import { parseScanCursor, scanStep } from "../keyspace/scan.ts";
 import { isMatchAll, stringMatch } from "../util/glob.ts";
 import {
@@ -46,6 +45,8 @@ import {
   parseBigInt64,
 } from "./common.ts";
 import { cis, cstr } from "./strings.ts";
+import { blockForKeys, canBlock, parseTimeout } from "../server/blocking.ts";
+import type { SetValue } from "../types/set.ts";
 
 const ERR_NOT_FLOAT = "ERR value is not a valid float";
 const ERR_NAN = "ERR resulting score is not a number (NaN)";
@@ -95,14 +96,15 @@ export function strtod(s: string): Strtod {
     i++;
   }
   const sign = neg ? -1 : 1;
-  if (startsWithCI(s, i, "inf")) {
+  const c0 = s.charCodeAt(i) | 0x20;
+  if (c0 === 105 /* i */ && startsWithCI(s, i, "inf")) {
     return {
       value: sign * Infinity,
       end: i + (startsWithCI(s, i, "infinity") ? 8 : 3),
       erange: false,
     };
   }
-  if (startsWithCI(s, i, "nan")) {
+  if (c0 === 110 /* n */ && startsWithCI(s, i, "nan")) {
     let end = i + 3;
     if (s[end] === "(") {
       let j = end + 1;
@@ -142,10 +144,8 @@ export function strtod(s: string): Strtod {
       i = j;
     }
   }
-  let text = s.slice(start, i);
-  if (text.endsWith(".")) text = text.slice(0, -1);
-  if (text.startsWith(".")) text = "0" + text;
-  const v = Number(text.replace(/\.(?=[eE]|$)/, ""));
+  // JS number syntax accepts every form matched above ("1.", ".5", "1.e5").
+  const v = Number(s.slice(start, i));
   const erange = v === Infinity || (v === 0 && nonzero);
   return { value: sign * v, end: i, erange };
 }
@@ -201,9 +201,51 @@ function hexStrtod(s: string, i: number, sign: number): Strtod {
   return { value: sign * v, end: i, erange };
 }
 
+const POW10 = [
+  1,
+  1e1,
+  1e2,
+  1e3,
+  1e4,
+  1e5,
+  1e6,
+  1e7,
+  1e8,
+  1e9,
+  1e10,
+  1e11,
+  1e12,
+  1e13,
+  1e14,
+  1e15,
+  1e16,
+];
+
 /** Redis's string2d (scores, increments, weights): null when not a valid float. */
 export function parseScore(s: string): number | null {
-  if (s.length === 0 || isSpace(s.charCodeAt(0))) return null;
+  const n = s.length;
+  if (n === 0 || isSpace(s.charCodeAt(0))) return null;
+  // Fast path for plain decimals of at most 15 digits (what clients send): the digits
+  // and the power of ten are exact doubles, so one division is correctly rounded.
+  if (n <= 17) {
+    const c0 = s.charCodeAt(0);
+    let i = c0 === 45 || c0 === 43 ? 1 : 0;
+    let m = 0;
+    let digits = 0;
+    let frac = -1;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        digits++;
+      } else if (c === 46 && frac === -1) frac = i;
+      else break;
+    }
+    if (i === n && digits > 0 && digits <= 15) {
+      const v = frac === -1 ? m : m / POW10[n - 1 - frac];
+      return c0 === 45 ? -v : v;
+    }
+  }
   const r = strtod(s);
   if (r.end !== s.length || Number.isNaN(r.value)) return null;
   if (r.erange && (r.value === 0 || !Number.isFinite(r.value))) return null;
@@ -312,6 +354,15 @@ function changingKey<T>(c: Client, key: string, body: () => T): T {
   }
 }
 
+/**
+ * addReplyDouble: a RESP3 double, or in RESP2 a bulk string, of `%.17g` (formatScore, which
+ * also gets exact ties right).
+ */
+function replyScore(c: Client, d: number): void {
+  const s = formatScore(d);
+  c.reply.raw(c.reply.resp === 3 ? "," + s + "\r\n" : "$" + s.length + "\r\n" + s + "\r\n");
+}
+
 function newOut(): RangeOut {
   return { members: [], scores: [] };
 }
@@ -324,7 +375,7 @@ function replyEntries(c: Client, out: RangeOut, withscores: boolean): void {
   for (let i = 0; i < n; i++) {
     if (withscores && r.resp === 3) r.array(2);
     r.bulk(out.members[i]);
-    if (withscores) r.double(out.scores[i]);
+    if (withscores) replyScore(c, out.scores[i]);
   }
 }
 
@@ -336,12 +387,14 @@ function zaddGeneric(c: Client, argv: string[], flags: number): void {
   let idx = 2;
   for (; idx < argv.length; idx++) {
     const o = argv[idx];
-    if (cis(o, "nx")) flags |= ZADD_NX;
-    else if (cis(o, "xx")) flags |= ZADD_XX;
-    else if (cis(o, "ch")) ch = true;
-    else if (cis(o, "incr")) flags |= ZADD_INCR;
-    else if (cis(o, "gt")) flags |= ZADD_GT;
-    else if (cis(o, "lt")) flags |= ZADD_LT;
+    // Scores end the options: skip lowercasing anything that cannot be one.
+    const opt = o.length >= 2 && (o.charCodeAt(0) | 0x20) >= 97 ? cstr(o).toLowerCase() : "";
+    if (opt === "nx") flags |= ZADD_NX;
+    else if (opt === "xx") flags |= ZADD_XX;
+    else if (opt === "ch") ch = true;
+    else if (opt === "incr") flags |= ZADD_INCR;
+    else if (opt === "gt") flags |= ZADD_GT;
+    else if (opt === "lt") flags |= ZADD_LT;
     else break;
   }
   const incr = (flags & ZADD_INCR) !== 0;
@@ -410,7 +463,7 @@ function zaddGeneric(c: Client, argv: string[], flags: number): void {
   } else {
     dirty(c, added + updated);
     if (incr) {
-      if (processed) c.reply.double(score);
+      if (processed) replyScore(c, score);
       else c.reply.null();
     } else {
       c.reply.integer(ch ? added + updated : added);
@@ -738,7 +791,7 @@ export function genericZpop(
     }
     if (nested) r.array(2);
     r.bulk(member);
-    r.double(score);
+    replyScore(c, score);
   } while (--rangelen > 0);
   if (z.size === 0) {
     c.db.delete(key);
@@ -818,6 +871,66 @@ function zmpop(c: Client, argv: string[]): void {
   }
 }
 
+/** The single-key pop a blocking pop is propagated as (Redis's rewrite in 7.0). */
+function popArgv(max: boolean, key: string, count: number, llen: number): string[] {
+  const cmd = max ? "ZPOPMAX" : "ZPOPMIN";
+  return count === -1 ? [cmd, key] : [cmd, key, String(count > llen ? llen : count)];
+}
+
+/**
+ * Redis's blockingGenericZpopCommand: pop from the first non-empty key at once, else
+ * block until a ZADD & co makes one of `keys` a zset, serving clients in blocking order.
+ * `count` is -1 for BZPOPMIN/BZPOPMAX; `nested` is BZMPOP's reply shape.
+ */
+function blockingZpop(
+  c: Client,
+  keys: string[],
+  max: boolean,
+  deadline: number,
+  count: number,
+  nested: boolean,
+): void {
+  for (const key of keys) {
+    const z = getCollection<ZSet>(c, key, "zset", true);
+    if (z === null) return;
+    if (z === undefined || z.size === 0) continue;
+    const llen = z.size;
+    genericZpop(c, [key], max, true, count, nested, false);
+    c.server.rewritePropagation(popArgv(max, key, count, llen));
+    return;
+  }
+  if (!canBlock(c)) {
+    c.reply.nullArray();
+    return;
+  }
+  blockForKeys(c, keys, deadline, {
+    type: "zset",
+    tryServe(key) {
+      const v = c.db.lookupWrite(key);
+      if (v === undefined || typeof v === "string" || !(v instanceof ZSet) || v.size === 0) {
+        return false;
+      }
+      c.server.alsoPropagate(c.db.id, popArgv(max, key, count, v.size));
+      genericZpop(c, [key], max, true, count, nested, false);
+      return true;
+    },
+  });
+}
+
+function bzpopMinMax(c: Client, argv: string[], max: boolean): void {
+  const deadline = parseTimeout(c, argv[argv.length - 1]);
+  if (deadline === null) return;
+  blockingZpop(c, argv.slice(1, -1), max, deadline, -1, false);
+}
+
+function bzmpop(c: Client, argv: string[]): void {
+  const a = parseMpop(c, argv, 2);
+  if (a === null) return;
+  const deadline = parseTimeout(c, argv[1]);
+  if (deadline === null) return;
+  blockingZpop(c, a.keys, a.max, deadline, a.count, true);
+}
+
 // ---- ZRANDMEMBER --------------------------------------------------------------------------------
 
 /** Redis's ZRANDMEMBER_SUB_STRATEGY_MUL */
@@ -841,7 +954,7 @@ function zrandmemberWithCount(c: Client, argv: string[], l: number, withscores: 
   const emit = (m: string, s: number) => {
     if (withscores && r.resp > 2) r.array(2);
     r.bulk(m);
-    if (withscores) r.double(s);
+    if (withscores) replyScore(c, s);
   };
   if (!uniq || count === 1) {
     r.array(withscores && r.resp === 2 ? count * 2 : count);
@@ -876,16 +989,17 @@ function zrandmemberWithCount(c: Client, argv: string[], l: number, withscores: 
     for (let i = 0; i < count; i++) emit(ms[i], ss[i]);
     return;
   }
-  if (z.lp !== null) {
+  if (z.isListpack) {
     // Redis's lpRandomPairsUnique: a random subset, in listpack order.
-    const lp = z.lp;
     let need = count;
-    for (let i = 0; i < size && need > 0; i++) {
-      if (Math.random() * (size - i) < need) {
-        emit(lp[2 * i] as string, lp[2 * i + 1] as number);
+    let i = 0;
+    z.forEach((m, s) => {
+      if (Math.random() * (size - i++) < need) {
+        emit(m, s);
         need--;
       }
-    }
+      return need === 0;
+    });
     return;
   }
   const seen = new Set<string>();
@@ -931,15 +1045,8 @@ function zrandmember(c: Client, argv: string[]): void {
 
 // ---- ZUNION / ZINTER / ZDIFF -------------------------------------------------------------------
 
-/**
- * A set given to the zset algebra: Redis reads sets as zsets whose scores are all 1.
- * The set type lives in another module; this is the part of it the algebra needs.
- */
-interface SetSource extends Collection {
-  readonly size: number;
-  has(member: string): boolean;
-  [Symbol.iterator](): Iterator<string>;
-}
+/** A set given to the zset algebra: Redis reads sets as zsets whose scores are all 1. */
+type SetSource = SetValue;
 
 interface Source {
   value: ZSet | SetSource | undefined;
@@ -956,7 +1063,7 @@ function srcEach(s: Source, fn: (member: string, score: number) => boolean | voi
   if (v === undefined) return;
   if (v instanceof ZSet) v.forEach(fn, true);
   else {
-    for (const m of v) if (fn(m, 1) === true) return;
+    for (const m of v.toArray()) if (fn(m, 1) === true) return;
   }
 }
 
@@ -1187,20 +1294,17 @@ function zscan(c: Client, argv: string[]): void {
   }
   const items: string[] = [];
   let next = "0";
-  if (z.lp !== null) {
-    const lp = z.lp;
-    for (let i = 0; i < lp.length; i += 2) {
-      const m = lp[i] as string;
-      if (pattern !== null && !stringMatch(pattern, m, false)) continue;
-      items.push(m, lpScoreRepr(lp[i + 1] as number));
-    }
+  const zs = z.zs;
+  if (zs === null) {
+    z.forEach((m, s) => {
+      if (pattern === null || stringMatch(pattern, m, false)) items.push(m, lpScoreRepr(s));
+    });
   } else {
-    const dict = z.zs!.dict;
-    const step = scanStep(c.server.cursors, dict, dict, cursor, count);
+    const step = scanStep(c.server.cursors, zs.dict, zs.dict, cursor, count);
     next = step.cursor;
-    for (const [m, node] of step.items) {
+    for (const [m, score] of step.items) {
       if (pattern !== null && !stringMatch(pattern, m, false)) continue;
-      items.push(m, formatDouble(node.score));
+      items.push(m, formatScore(score));
     }
   }
   c.reply.array(2);
@@ -1228,7 +1332,7 @@ export const zsetCommands: HandlerMap = {
     if (z === null) return;
     const s = z === undefined ? undefined : z.score(argv[2]);
     if (s === undefined) c.reply.null();
-    else c.reply.double(s);
+    else replyScore(c, s);
   },
   zmscore(c, argv) {
     const z = getCollection<ZSet>(c, argv[1], "zset");
@@ -1237,7 +1341,7 @@ export const zsetCommands: HandlerMap = {
     for (let j = 2; j < argv.length; j++) {
       const s = z === undefined ? undefined : z.score(argv[j]);
       if (s === undefined) c.reply.null();
-      else c.reply.double(s);
+      else replyScore(c, s);
     }
   },
   zrank(c, argv) {
@@ -1285,6 +1389,13 @@ export const zsetCommands: HandlerMap = {
     zpopMinMax(c, argv, true);
   },
   zmpop,
+  bzpopmin(c, argv) {
+    bzpopMinMax(c, argv, false);
+  },
+  bzpopmax(c, argv) {
+    bzpopMinMax(c, argv, true);
+  },
+  bzmpop,
   zrandmember,
   zunion(c, argv) {
     zsetAlgebra(c, argv, null, 1, "union", false);
@@ -1309,8 +1420,3 @@ export const zsetCommands: HandlerMap = {
   },
   zscan,
 };
-
-/** For tests and other families: the zset at `key` if it is one. */
-export function isZset(v: Value | undefined): v is ZSet {
-  return v instanceof ZSet;
-}

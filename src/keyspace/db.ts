@@ -13,6 +13,13 @@
  */
 import type { Value } from "../types/value.ts";
 
+/** The maps that hold one database's contents (replaced whole by FLUSHDB and SWAPDB). */
+export interface DatabaseMaps {
+  dict: Map<string, Value>;
+  expires: Map<string, number>;
+  lru: Map<string, number>;
+}
+
 /** Hooks the keyspace owner installs; the database calls them, never the reverse. */
 export interface KeyspaceHooks {
   /** Called before `key` in `db` is modified or deleted (and after the change for WATCH). */
@@ -22,7 +29,7 @@ export interface KeyspaceHooks {
    * that were there (the maps are replaced, never cleared in place, so a snapshot in
    * progress can keep reading them).
    */
-  dbReplaced(db: Database, old: { dict: Map<string, Value>; expires: Map<string, number> }): void;
+  dbReplaced(db: Database, old: DatabaseMaps): void;
   /** Called after lazy or active expiry removed `key`. */
   keyExpired(db: Database, key: string): void;
   /** Called after `set` created `key` (Redis's dbAdd: the `new` keyspace event). */
@@ -33,25 +40,38 @@ export interface KeyspaceHooks {
   readonly expiryPaused: boolean;
 }
 
+/** Unix seconds at start-up: the LRU clock counts from here, so it stays a small integer. */
+const LRU_EPOCH = Math.floor(Date.now() / 1000);
+
 /**
  * The seconds-resolution LRU clock, as Redis's `server.lruclock`: refreshed by cron
  * (`updateLruClock`), read on every key access without a system call.
  */
-let lruClockValue = Math.floor(Date.now() / 1000);
+let lruClockValue = 0;
 
 export function lruClock(): number {
   return lruClockValue;
 }
 
 export function updateLruClock(): void {
-  lruClockValue = Math.floor(Date.now() / 1000);
+  lruClockValue = Math.floor(Date.now() / 1000) - LRU_EPOCH;
 }
+
+/**
+ * Point-in-time snapshot bookkeeping, shared by every database (SWAPDB moves maps
+ * between them). Each `lru` value is `clock << 1 | bit`: a key whose bit equals
+ * `parity` has been handled by the snapshot in progress (sent, or saved before it
+ * changed) or did not exist when it started. A new snapshot flips `parity`, which
+ * makes every existing key "not yet sent" in O(1). Outside a snapshot, touching a
+ * key may overwrite the bit freely; during one, reads must keep it.
+ */
+export const snapshotState = { parity: 0, active: false };
 
 export class Database {
   dict = new Map<string, Value>();
   /** key -> absolute unix time in ms. Only keys with a TTL are here. */
   expires = new Map<string, number>();
-  /** key -> LRU clock (seconds) at last access. */
+  /** key -> `lruClock() << 1 | snapshot bit` at last access (see snapshotState). */
   lru = new Map<string, number>();
   /** Average TTL estimate, kept as Redis's `avg_ttl` for INFO keyspace. */
   avgTtl = 0;
@@ -80,7 +100,10 @@ export class Database {
   lookupRead(key: string): Value | undefined {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     const v = this.dict.get(key);
-    if (v !== undefined) this.lru.set(key, lruClock());
+    if (v !== undefined) {
+      if (!snapshotState.active) this.lru.set(key, (lruClockValue << 1) | snapshotState.parity);
+      else this.lru.set(key, (lruClockValue << 1) | ((this.lru.get(key) ?? 0) & 1));
+    }
     return v;
   }
 
@@ -109,7 +132,9 @@ export class Database {
     const before = this.dict.size;
     this.dict.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
-    this.lru.set(key, lruClock());
+    // Marked handled: a snapshot in progress saved the old value in keyModified, or
+    // the key is new and not part of it.
+    this.lru.set(key, (lruClockValue << 1) | snapshotState.parity);
     if (this.dict.size !== before) this.hooks.keyCreated?.(this, key);
   }
 
@@ -152,12 +177,13 @@ export class Database {
   /** Idle seconds since last access (OBJECT IDLETIME). */
   idleSeconds(key: string): number {
     const t = this.lru.get(key);
-    return t === undefined ? 0 : Math.max(0, Math.floor(Date.now() / 1000) - t);
+    const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
+    return t === undefined ? 0 : Math.max(0, now - (t >> 1));
   }
 
   /** Empties the database in O(1): the old maps go to the hook, new ones replace them. */
   clear(): void {
-    const old = { dict: this.dict, expires: this.expires };
+    const old = { dict: this.dict, expires: this.expires, lru: this.lru };
     this.dict = new Map();
     this.expires = new Map();
     this.lru = new Map();
@@ -167,8 +193,8 @@ export class Database {
 
   /** SWAPDB: exchanges the contents of two databases. */
   swapWith(other: Database): void {
-    const mine = { dict: this.dict, expires: this.expires };
-    const theirs = { dict: other.dict, expires: other.expires };
+    const mine = { dict: this.dict, expires: this.expires, lru: this.lru };
+    const theirs = { dict: other.dict, expires: other.expires, lru: other.lru };
     [this.dict, other.dict] = [other.dict, this.dict];
     [this.expires, other.expires] = [other.expires, this.expires];
     [this.lru, other.lru] = [other.lru, this.lru];

@@ -7,23 +7,10 @@
  * version decides the wire form (e.g. a map is `%N` in RESP3 and `*2N` in RESP2, a null
  * is `_` or `$-1`), as in Redis's networking.c `addReply*` family.
  */
+import { formatScore } from "../util/double.ts";
 
 /** Formats a double the way Redis 7.0 prints scores and RESP2 doubles (`%.17g`). */
-export function formatDouble(d: number): string {
-  if (Number.isNaN(d)) return "nan";
-  if (d === Infinity) return "inf";
-  if (d === -Infinity) return "-inf";
-  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
-  const e = d.toExponential(16); // exactly 17 significant digits
-  const at = e.indexOf("e");
-  const exp = Number(e.slice(at + 1));
-  if (exp < -4 || exp >= 17) {
-    const mant = e.slice(0, at).replace(/\.?0+$/, "");
-    return mant + "e" + (exp < 0 ? "-" : "+") + String(Math.abs(exp)).padStart(2, "0");
-  }
-  const s = d.toFixed(Math.max(0, 16 - exp));
-  return s.includes(".") ? s.replace(/\.?0+$/, "") : s;
-}
+export const formatDouble: (d: number) => string = formatScore;
 
 /**
  * Formats a number like Redis's `ld2string(..., LD_STR_HUMAN)` used by INCRBYFLOAT and

@@ -18,7 +18,7 @@ import { createServer, type Server as NetServer, type Socket } from "node:net";
 import type { Buffer } from "node:buffer";
 import { Client } from "./client.ts";
 import { ProtocolError } from "./resp.ts";
-import { Database, type KeyspaceHooks, updateLruClock } from "../keyspace/db.ts";
+import { Database, type DatabaseMaps, type KeyspaceHooks, updateLruClock } from "../keyspace/db.ts";
 import type { Value } from "../types/value.ts";
 import { type Config, NOTIFY, reprString } from "../config.ts";
 import type { Logger } from "../log.ts";
@@ -122,7 +122,7 @@ export class Server implements KeyspaceHooks {
   private modifiedHooks: ((db: Database, key: string) => void)[] = [];
   private replacedHooks: ((
     db: Database,
-    old: { dict: Map<string, Value>; expires: Map<string, number> },
+    old: DatabaseMaps,
   ) => void)[] = [];
   /** Hooks that may deny writes (MISCONF); first non-null message wins. */
   private writeGuards: (() => string | null)[] = [];
@@ -162,7 +162,7 @@ export class Server implements KeyspaceHooks {
     for (const h of this.modifiedHooks) h(db, key);
   }
 
-  dbReplaced(db: Database, old: { dict: Map<string, Value>; expires: Map<string, number> }): void {
+  dbReplaced(db: Database, old: DatabaseMaps): void {
     for (const h of this.replacedHooks) h(db, old);
   }
 
@@ -198,7 +198,7 @@ export class Server implements KeyspaceHooks {
     this.modifiedHooks.push(f);
   }
   onDbReplaced(
-    f: (db: Database, old: { dict: Map<string, Value>; expires: Map<string, number> }) => void,
+    f: (db: Database, old: DatabaseMaps) => void,
   ): void {
     this.replacedHooks.push(f);
   }

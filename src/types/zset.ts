@@ -1,15 +1,20 @@
 /**
- * The sorted set value (TYPE zset): the compact `listpack` form, a flat array
- * member,score,member,score,... in (score, member bytes) order, and the `skiplist` form
+ * The sorted set value (TYPE zset): the compact `listpack` form and the `skiplist` form
  * (src/types/skiplist.ts). Owns Redis's zsetAdd semantics (NX/XX/GT/LT/INCR outcomes),
  * the one-way listpack -> skiplist conversion, and the range walks the commands share.
+ *
+ * The listpack is one packed Latin-1 string, entries in (score, member bytes) order, each
+ * a LEB128 member length, the member bytes and the 8 bytes of the IEEE-754 score. A small
+ * zset is then two heap objects (this and the string) instead of an array plus a string
+ * per member and a boxed number per fractional score: about a third of the memory, which
+ * is what a million small zsets cost. Operations decode as they walk; a listpack holds at
+ * most zset-max-listpack-entries entries, so walks are short, as they are in Redis.
  *
  * Listpack quirk kept on purpose: Redis stores an integral score as a listpack integer,
  * so -0 reads back as 0 there (but not in a skiplist), and ZSCAN prints listpack scores
  * in that stored form (`lpScoreRepr`).
  */
 import type { Collection } from "./value.ts";
-import { formatDouble } from "../server/reply.ts";
 import {
   lexGteMin,
   lexLteMax,
@@ -19,9 +24,11 @@ import {
   scoreLteMax,
   type ScoreRange,
   scoreRangeEmpty,
-  SkipList,
-  type SkipNode,
+  SortedIndex,
 } from "./skiplist.ts";
+import { formatScore } from "../util/double.ts";
+
+export { formatScore };
 
 export type { LexRange, ScoreRange } from "./skiplist.ts";
 
@@ -86,18 +93,135 @@ export function lpScoreRepr(score: number): string {
   if (score >= -LL_HALF && score <= LL_HALF && Number.isInteger(score)) {
     return Number.isSafeInteger(score) ? String(score === 0 ? 0 : score) : BigInt(score).toString();
   }
-  return formatDouble(score);
+  return formatScore(score);
 }
 
+// ---- the packed listpack -------------------------------------------------------------------
+
+const f64 = new Float64Array(1);
+const u8 = new Uint8Array(f64.buffer);
+
+function encScore(x: number): string {
+  f64[0] = x;
+  return String.fromCharCode(u8[0], u8[1], u8[2], u8[3], u8[4], u8[5], u8[6], u8[7]);
+}
+
+function decScore(s: string, p: number): number {
+  for (let k = 0; k < 8; k++) u8[k] = s.charCodeAt(p + k);
+  return f64[0];
+}
+
+function encLen(n: number): string {
+  if (n < 128) return String.fromCharCode(n);
+  let out = "";
+  while (n >= 128) {
+    out += String.fromCharCode((n % 128) | 128);
+    n = Math.floor(n / 128);
+  }
+  return out + String.fromCharCode(n);
+}
+
+/** Set by head(): where the member of the decoded entry starts, and its length. */
+let ms = 0;
+let ml = 0;
+
+/** Decodes the header of the entry at `p` into `ms`/`ml`; the score is at ms + ml. */
+function head(s: string, p: number): void {
+  let c = s.charCodeAt(p++);
+  if (c < 128) {
+    ml = c;
+    ms = p;
+    return;
+  }
+  let len = c & 127;
+  let mul = 128;
+  for (;;) {
+    c = s.charCodeAt(p++);
+    if (c < 128) {
+      len += c * mul;
+      break;
+    }
+    len += (c & 127) * mul;
+    mul *= 128;
+  }
+  ml = len;
+  ms = p;
+}
+
+/** An encoded entry. An integral score is a listpack integer in Redis: -0 becomes 0. */
+function entry(member: string, score: number): string {
+  return encLen(member.length) + member + encScore(score === 0 ? 0 : score);
+}
+
+/** Byte comparison of the member at s[start, start+len) with `m`. */
+function cmpAt(s: string, start: number, len: number, m: string): number {
+  const k = len < m.length ? len : m.length;
+  for (let i = 0; i < k; i++) {
+    const d = s.charCodeAt(start + i) - m.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return len - m.length;
+}
+
+/** Random access into a packed listpack: entry positions decoded once per operation. */
+class LpView {
+  readonly pos: number[];
+
+  constructor(readonly s: string, readonly n: number) {
+    const pos = new Array<number>(n);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      pos[i] = p;
+      head(s, p);
+      p = ms + ml + 8;
+    }
+    this.pos = pos;
+  }
+
+  member(i: number): string {
+    head(this.s, this.pos[i]);
+    return this.s.slice(ms, ms + ml);
+  }
+
+  score(i: number): number {
+    head(this.s, this.pos[i]);
+    return decScore(this.s, ms + ml);
+  }
+
+  /** Where entry `i` ends (the next one starts). */
+  end(i: number): number {
+    return i + 1 < this.n ? this.pos[i + 1] : this.s.length;
+  }
+}
+
+/**
+ * Concatenation that yields a flat string. `a + b` makes a rope (a cons string, and
+ * sliced strings pointing into the old value), which V8 keeps at more than twice the
+ * size of the flat bytes even after flattening; Array.join copies into one flat string.
+ */
+const parts: string[] = [];
+
+function flat3(a: string, b: string, c: string): string {
+  parts[0] = a;
+  parts[1] = b;
+  parts[2] = c;
+  const s = parts.join("");
+  parts[0] = parts[1] = parts[2] = "";
+  return s;
+}
+
+/** Set by lpFind(): the pair index of the entry found and where it ends. */
+let foundIndex = 0;
+let foundEnd = 0;
+
 export class ZSet implements Collection {
-  /** listpack form: member,score pairs in order; null once converted. */
-  lp: (string | number)[] | null;
-  /** skiplist form, when `lp` is null. */
-  zs: SkipList | null;
+  /** The packed listpack, or the sorted index (the "skiplist" encoding) once converted. */
+  private d: string | SortedIndex;
+  /** Entries in the listpack (unused once converted). */
+  private n = 0;
 
   constructor(skiplist = false) {
-    this.lp = skiplist ? null : [];
-    this.zs = skiplist ? new SkipList() : null;
+    this.d = skiplist ? new SortedIndex() : "";
   }
 
   get type(): string {
@@ -105,21 +229,39 @@ export class ZSet implements Collection {
   }
 
   encoding(): string {
-    return this.lp !== null ? "listpack" : "skiplist";
+    return typeof this.d === "string" ? "listpack" : "skiplist";
+  }
+
+  get isListpack(): boolean {
+    return typeof this.d === "string";
+  }
+
+  /** The skiplist-encoded form, or null while compact. */
+  get zs(): SortedIndex | null {
+    return typeof this.d === "string" ? null : this.d;
   }
 
   get size(): number {
-    return this.lp !== null ? this.lp.length >> 1 : this.zs!.length;
+    return typeof this.d === "string" ? this.n : this.d.length;
   }
 
   clone(): ZSet {
-    if (this.lp !== null) {
+    const d = this.d;
+    if (typeof d === "string") {
+      // Strings are immutable: the copy can share the packed bytes.
       const z = new ZSet();
-      z.lp = this.lp.slice();
+      z.d = d;
+      z.n = this.n;
       return z;
     }
-    const z = new ZSet(true);
-    for (let n = this.zs!.tail; n !== null; n = n.backward) z.zs!.insert(n.score, n.member);
+    const members: string[] = [];
+    const scores: number[] = [];
+    this.forEach((m, s) => {
+      members.push(m);
+      scores.push(s);
+    });
+    const z = new ZSet();
+    z.d = SortedIndex.fromSorted(members, scores);
     return z;
   }
 
@@ -130,84 +272,99 @@ export class ZSet implements Collection {
   static fromSorted(members: string[], scores: number[], lim: ZsetLimits): ZSet {
     let maxLen = 0;
     for (const m of members) if (m.length > maxLen) maxLen = m.length;
-    if (members.length <= lim.entries && maxLen <= lim.value) {
-      const z = new ZSet();
-      const lp = z.lp = new Array(2 * members.length);
-      for (let i = 0; i < members.length; i++) {
-        const s = scores[i];
-        lp[2 * i] = members[i];
-        lp[2 * i + 1] = s === 0 ? 0 : s;
-      }
+    return ZSet.fromSortedAs(members, scores, members.length <= lim.entries && maxLen <= lim.value);
+  }
+
+  /**
+   * A zset from sorted entries in the given encoding, whatever the limits (an RDB loader
+   * keeps a stored listpack as it is unless it has too many entries, as Redis does).
+   */
+  static fromSortedAs(members: string[], scores: number[], listpack: boolean): ZSet {
+    const z = new ZSet();
+    if (listpack) {
+      const es = new Array<string>(members.length);
+      for (let i = 0; i < members.length; i++) es[i] = entry(members[i], scores[i]);
+      z.d = es.join("");
+      z.n = members.length;
       return z;
     }
-    const z = new ZSet(true);
-    for (let i = 0; i < members.length; i++) z.zs!.insert(scores[i], members[i]);
+    z.d = SortedIndex.fromSorted(members, scores);
     return z;
   }
 
   // ---- listpack primitives -------------------------------------------------------------
 
+  /** Position of `member`'s entry (with foundIndex/foundEnd set), or -1. */
   private lpFind(member: string): number {
-    const lp = this.lp!;
-    for (let i = 0; i < lp.length; i += 2) if (lp[i] === member) return i;
+    const s = this.d as string;
+    const len = member.length;
+    let p = 0;
+    for (let i = 0; i < this.n; i++) {
+      head(s, p);
+      const next = ms + ml + 8;
+      if (ml === len && s.startsWith(member, ms)) {
+        foundIndex = i;
+        foundEnd = next;
+        return p;
+      }
+      p = next;
+    }
     return -1;
   }
 
   private lpInsert(member: string, score: number): void {
     changing();
-    // An integral score is a listpack integer entry: -0 is stored as 0.
     if (score === 0) score = 0;
-    const lp = this.lp!;
-    let i = 0;
-    for (; i < lp.length; i += 2) {
-      const s = lp[i + 1] as number;
-      if (s > score || (s === score && (lp[i] as string) > member)) break;
+    const s = this.d as string;
+    let p = 0;
+    for (let i = 0; i < this.n; i++) {
+      head(s, p);
+      const sc = decScore(s, ms + ml);
+      if (sc > score || (sc === score && cmpAt(s, ms, ml, member) > 0)) break;
+      p = ms + ml + 8;
     }
-    this.lpSplice(i, 0, member, score);
+    this.d = flat3(s.slice(0, p), entry(member, score), s.slice(p));
+    this.n++;
   }
 
-  /**
-   * Replaces the listpack array by a copy with `remove` items dropped at `at` and an
-   * optional pair inserted there, allocated at its exact size: arrays grown in place keep
-   * up to half their length as spare capacity, a cost a million small zsets would pay.
-   */
-  private lpSplice(at: number, remove: number, member?: string, score?: number): void {
-    const old = this.lp!;
-    const add = member === undefined ? 0 : 2;
-    const n = old.length - remove + add;
-    const lp: (string | number)[] = new Array(n);
-    for (let k = 0; k < at; k++) lp[k] = old[k];
-    if (add) {
-      lp[at] = member!;
-      lp[at + 1] = score!;
-    }
-    for (let k = at + remove, d = at + add; k < old.length; k++, d++) lp[d] = old[k];
-    this.lp = lp;
+  /** Removes the bytes [from, to) holding `count` entries. */
+  private lpCut(from: number, to: number, count: number): void {
+    const s = this.d as string;
+    this.d = flat3(s.slice(0, from), s.slice(to), "");
+    this.n -= count;
   }
 
   /** Switches to the skiplist form (never back: only new built values are compact). */
   convertToSkiplist(): void {
-    const lp = this.lp;
-    if (lp === null) return;
+    const s = this.d;
+    if (typeof s !== "string") return;
     changing();
-    const zs = new SkipList();
-    for (let i = 0; i < lp.length; i += 2) zs.insert(lp[i + 1] as number, lp[i] as string);
-    this.zs = zs;
-    this.lp = null;
+    const members = new Array<string>(this.n);
+    const scores = new Array<number>(this.n);
+    let p = 0;
+    for (let i = 0; i < this.n; i++) {
+      head(s, p);
+      members[i] = s.slice(ms, ms + ml);
+      scores[i] = decScore(s, ms + ml);
+      p = ms + ml + 8;
+    }
+    this.d = SortedIndex.fromSorted(members, scores);
+    this.n = 0;
   }
 
   // ---- point operations ------------------------------------------------------------------
 
   score(member: string): number | undefined {
-    if (this.lp !== null) {
-      const i = this.lpFind(member);
-      return i === -1 ? undefined : this.lp[i + 1] as number;
+    const d = this.d;
+    if (typeof d === "string") {
+      return this.lpFind(member) === -1 ? undefined : decScore(d, foundEnd - 8);
     }
-    return this.zs!.dict.get(member)?.score;
+    return d.dict.get(member);
   }
 
   has(member: string): boolean {
-    return this.lp !== null ? this.lpFind(member) !== -1 : this.zs!.dict.has(member);
+    const d = this.d;
+    return typeof d === "string" ? this.lpFind(member) !== -1 : d.dict.has(member);
   }
 
   /**
@@ -222,11 +379,12 @@ export class ZSet implements Collection {
     const xx = (flags & ZADD_XX) !== 0;
     const gt = (flags & ZADD_GT) !== 0;
     const lt = (flags & ZADD_LT) !== 0;
-    if (this.lp !== null) {
-      const i = this.lpFind(member);
-      if (i !== -1) {
+    if (typeof this.d === "string") {
+      const p = this.lpFind(member);
+      if (p !== -1) {
         if (nx) return ZADD_OUT_NOP;
-        const cur = this.lp[i + 1] as number;
+        const end = foundEnd;
+        const cur = decScore(this.d, end - 8);
         if (incr) {
           score += cur;
           if (Number.isNaN(score)) return ZADD_OUT_NAN;
@@ -235,14 +393,14 @@ export class ZSet implements Collection {
         lastScore = score;
         if (score !== cur) {
           changing();
-          this.lpSplice(i, 2);
+          this.lpCut(p, end, 1);
           this.lpInsert(member, score);
           return ZADD_OUT_UPDATED;
         }
         return 0;
       }
       if (xx) return ZADD_OUT_NOP;
-      if (this.size + 1 > lim.entries || member.length > lim.value) {
+      if (this.n + 1 > lim.entries || member.length > lim.value) {
         this.convertToSkiplist();
       } else {
         this.lpInsert(member, score);
@@ -250,11 +408,10 @@ export class ZSet implements Collection {
         return ZADD_OUT_ADDED;
       }
     }
-    const zs = this.zs!;
-    const node = zs.dict.get(member);
-    if (node !== undefined) {
+    const zs = this.d as SortedIndex;
+    const cur = zs.dict.get(member);
+    if (cur !== undefined) {
       if (nx) return ZADD_OUT_NOP;
-      const cur = node.score;
       if (incr) {
         score += cur;
         if (Number.isNaN(score)) return ZADD_OUT_NAN;
@@ -276,80 +433,92 @@ export class ZSet implements Collection {
   }
 
   delete(member: string): boolean {
-    if (this.lp !== null) {
-      const i = this.lpFind(member);
-      if (i === -1) return false;
+    const d = this.d;
+    if (typeof d === "string") {
+      const p = this.lpFind(member);
+      if (p === -1) return false;
       changing();
-      this.lpSplice(i, 2);
+      this.lpCut(p, foundEnd, 1);
       return true;
     }
-    if (!this.zs!.dict.has(member)) return false;
+    if (!d.dict.has(member)) return false;
     changing();
-    return this.zs!.delete(member);
+    return d.delete(member);
   }
 
   /** 0-based rank of `member` (from the top when `reverse`), -1 if absent. */
   rank(member: string, reverse: boolean): number {
+    const d = this.d;
     const n = this.size;
-    if (this.lp !== null) {
-      const i = this.lpFind(member);
-      if (i === -1) return -1;
-      return reverse ? n - 1 - (i >> 1) : i >> 1;
+    if (typeof d === "string") {
+      if (this.lpFind(member) === -1) return -1;
+      return reverse ? n - 1 - foundIndex : foundIndex;
     }
-    const node = this.zs!.dict.get(member);
-    if (node === undefined) return -1;
-    const r = this.zs!.getRank(node.score, member);
+    const sc = d.dict.get(member);
+    if (sc === undefined) return -1;
+    const r = d.getRank(sc, member);
     return reverse ? n - r : r - 1;
   }
 
   /** The lowest (or highest) entry, or undefined when empty. */
   edge(max: boolean): [string, number] | undefined {
-    if (this.lp !== null) {
-      const lp = this.lp;
-      if (lp.length === 0) return undefined;
-      const i = max ? lp.length - 2 : 0;
-      return [lp[i] as string, lp[i + 1] as number];
+    const d = this.d;
+    if (typeof d === "string") {
+      if (this.n === 0) return undefined;
+      if (!max) {
+        head(d, 0);
+        return [d.slice(ms, ms + ml), decScore(d, ms + ml)];
+      }
+      const v = new LpView(d, this.n);
+      return [v.member(this.n - 1), v.score(this.n - 1)];
     }
-    const n = max ? this.zs!.tail : this.zs!.first();
-    return n === null ? undefined : [n.member, n.score];
+    const c = max ? d.last() : d.first();
+    return c === null ? undefined : [c.member, c.score];
   }
 
-  /** A uniformly random entry (O(1) listpack, O(log n) skiplist by rank). */
+  /** A uniformly random entry (listpack: a walk of at most 128 entries; skiplist: by rank). */
   randomEntry(): [string, number] {
-    const n = this.size;
-    const r = Math.floor(Math.random() * n);
-    if (this.lp !== null) return [this.lp[2 * r] as string, this.lp[2 * r + 1] as number];
-    const node = this.zs!.getElementByRank(r + 1)!;
-    return [node.member, node.score];
+    const d = this.d;
+    const r = Math.floor(Math.random() * this.size);
+    if (typeof d === "string") {
+      let p = 0;
+      for (let i = 0; i < r; i++) {
+        head(d, p);
+        p = ms + ml + 8;
+      }
+      head(d, p);
+      return [d.slice(ms, ms + ml), decScore(d, ms + ml)];
+    }
+    const c = d.select(r + 1)!;
+    return [c.member, c.score];
   }
 
   /**
    * Visits entries in order (or from the highest, as Redis's zuiNext walks); `fn`
-   * returning true stops the walk.
+   * returning true stops the walk. The order is the listpack's own, as an RDB writer needs.
    */
   forEach(fn: (member: string, score: number) => boolean | void, reverse = false): void {
-    if (this.lp !== null) {
-      const lp = this.lp;
+    const d = this.d;
+    if (typeof d === "string") {
       if (reverse) {
-        for (let i = lp.length - 2; i >= 0; i -= 2) {
-          if (fn(lp[i] as string, lp[i + 1] as number) === true) return;
-        }
+        const v = new LpView(d, this.n);
+        for (let i = this.n - 1; i >= 0; i--) if (fn(v.member(i), v.score(i)) === true) return;
       } else {
-        for (let i = 0; i < lp.length; i += 2) {
-          if (fn(lp[i] as string, lp[i + 1] as number) === true) return;
+        let p = 0;
+        for (let i = 0; i < this.n; i++) {
+          head(d, p);
+          const end = ms + ml;
+          if (fn(d.slice(ms, end), decScore(d, end)) === true) return;
+          p = end + 8;
         }
       }
       return;
     }
-    if (reverse) {
-      for (let n = this.zs!.tail; n !== null; n = n.backward) {
-        if (fn(n.member, n.score) === true) return;
-      }
-    } else {
-      for (let n = this.zs!.first(); n !== null; n = n.fwd[0]) {
-        if (fn(n.member, n.score) === true) return;
-      }
-    }
+    const c = reverse ? d.last() : d.first();
+    if (c === null) return;
+    do {
+      if (fn(c.member, c.score) === true) return;
+    } while (reverse ? c.prev() : c.next());
   }
 
   // ---- ranges ------------------------------------------------------------------------------
@@ -357,74 +526,67 @@ export class ZSet implements Collection {
   /** Entries at 0-based ranks start..end (already clamped, start <= end < size). */
   rangeByRank(start: number, end: number, reverse: boolean, out: RangeOut): void {
     let len = end - start + 1;
-    if (this.lp !== null) {
-      const lp = this.lp;
-      const n = lp.length >> 1;
-      let i = reverse ? n - 1 - start : start;
+    const d = this.d;
+    if (typeof d === "string") {
+      const v = new LpView(d, this.n);
+      let i = reverse ? this.n - 1 - start : start;
       const step = reverse ? -1 : 1;
       while (len-- > 0) {
-        out.members.push(lp[2 * i] as string);
-        out.scores.push(lp[2 * i + 1] as number);
+        out.members.push(v.member(i));
+        out.scores.push(v.score(i));
         i += step;
       }
       return;
     }
-    const zs = this.zs!;
-    let ln: SkipNode | null;
-    if (reverse) ln = start > 0 ? zs.getElementByRank(zs.length - start) : zs.tail;
-    else ln = start > 0 ? zs.getElementByRank(start + 1) : zs.first();
-    while (len-- > 0 && ln !== null) {
-      out.members.push(ln.member);
-      out.scores.push(ln.score);
-      ln = reverse ? ln.backward : ln.fwd[0];
-    }
+    const c = d.select(reverse ? d.length - start : start + 1);
+    if (c === null) return;
+    do {
+      out.members.push(c.member);
+      out.scores.push(c.score);
+    } while (--len > 0 && (reverse ? c.prev() : c.next()));
   }
 
-  // Listpack range helpers return element indexes (pair index), -1 for none.
+  // Listpack range helpers (Redis's zzlFirstInRange & co) return pair indexes, -1 for none.
 
-  private lpFirstInRange(r: ScoreRange): number {
-    const lp = this.lp!;
-    const n = lp.length >> 1;
+  private static firstInRange(v: LpView, r: ScoreRange): number {
+    const n = v.n;
     if (n === 0 || scoreRangeEmpty(r)) return -1;
-    if (!scoreGteMin(lp[2 * n - 1] as number, r) || !scoreLteMax(lp[1] as number, r)) return -1;
+    if (!scoreGteMin(v.score(n - 1), r) || !scoreLteMax(v.score(0), r)) return -1;
     for (let i = 0; i < n; i++) {
-      const s = lp[2 * i + 1] as number;
+      const s = v.score(i);
       if (scoreGteMin(s, r)) return scoreLteMax(s, r) ? i : -1;
     }
     return -1;
   }
 
-  private lpLastInRange(r: ScoreRange): number {
-    const lp = this.lp!;
-    const n = lp.length >> 1;
+  private static lastInRange(v: LpView, r: ScoreRange): number {
+    const n = v.n;
     if (n === 0 || scoreRangeEmpty(r)) return -1;
-    if (!scoreGteMin(lp[2 * n - 1] as number, r) || !scoreLteMax(lp[1] as number, r)) return -1;
+    if (!scoreGteMin(v.score(n - 1), r) || !scoreLteMax(v.score(0), r)) return -1;
     for (let i = n - 1; i >= 0; i--) {
-      const s = lp[2 * i + 1] as number;
+      const s = v.score(i);
       if (scoreLteMax(s, r)) return scoreGteMin(s, r) ? i : -1;
     }
     return -1;
   }
 
-  private lpFirstInLex(r: LexRange): number {
-    const lp = this.lp!;
-    const n = lp.length >> 1;
+  private static firstInLex(v: LpView, r: LexRange): number {
+    const n = v.n;
     if (n === 0 || lexRangeEmpty(r)) return -1;
-    if (!lexGteMin(lp[2 * n - 2] as string, r) || !lexLteMax(lp[0] as string, r)) return -1;
+    if (!lexGteMin(v.member(n - 1), r) || !lexLteMax(v.member(0), r)) return -1;
     for (let i = 0; i < n; i++) {
-      const m = lp[2 * i] as string;
+      const m = v.member(i);
       if (lexGteMin(m, r)) return lexLteMax(m, r) ? i : -1;
     }
     return -1;
   }
 
-  private lpLastInLex(r: LexRange): number {
-    const lp = this.lp!;
-    const n = lp.length >> 1;
+  private static lastInLex(v: LpView, r: LexRange): number {
+    const n = v.n;
     if (n === 0 || lexRangeEmpty(r)) return -1;
-    if (!lexGteMin(lp[2 * n - 2] as string, r) || !lexLteMax(lp[0] as string, r)) return -1;
+    if (!lexGteMin(v.member(n - 1), r) || !lexLteMax(v.member(0), r)) return -1;
     for (let i = n - 1; i >= 0; i--) {
-      const m = lp[2 * i] as string;
+      const m = v.member(i);
       if (lexLteMax(m, r)) return lexGteMin(m, r) ? i : -1;
     }
     return -1;
@@ -443,35 +605,34 @@ export class ZSet implements Collection {
     out: RangeOut,
   ): number {
     let taken = 0;
-    if (this.lp !== null) {
-      const lp = this.lp;
-      const n = lp.length >> 1;
-      let i = reverse ? this.lpLastInRange(r) : this.lpFirstInRange(r);
-      if (i === -1) return 0;
-      if (offset < 0) return 0;
+    const d = this.d;
+    if (typeof d === "string") {
+      const v = new LpView(d, this.n);
+      let i = reverse ? ZSet.lastInRange(v, r) : ZSet.firstInRange(v, r);
+      if (i === -1 || offset < 0) return 0;
       i = reverse ? i - offset : i + offset;
-      while (i >= 0 && i < n && limit !== 0) {
+      while (i >= 0 && i < v.n && limit !== 0) {
         limit--;
-        const s = lp[2 * i + 1] as number;
+        const s = v.score(i);
         if (reverse ? !scoreGteMin(s, r) : !scoreLteMax(s, r)) break;
-        out.members.push(lp[2 * i] as string);
+        out.members.push(v.member(i));
         out.scores.push(s);
         taken++;
         i = reverse ? i - 1 : i + 1;
       }
       return taken;
     }
-    const zs = this.zs!;
-    let ln = reverse ? zs.lastInRange(r) : zs.firstInRange(r);
-    if (offset < 0) return 0;
-    while (ln !== null && offset-- > 0) ln = reverse ? ln.backward : ln.fwd[0];
-    while (ln !== null && limit !== 0) {
+    const c = reverse ? d.lastInRange(r) : d.firstInRange(r);
+    if (c === null || offset < 0) return 0;
+    let more = true;
+    while (more && offset-- > 0) more = reverse ? c.prev() : c.next();
+    while (more && limit !== 0) {
       limit--;
-      if (reverse ? !scoreGteMin(ln.score, r) : !scoreLteMax(ln.score, r)) break;
-      out.members.push(ln.member);
-      out.scores.push(ln.score);
+      if (reverse ? !scoreGteMin(c.score, r) : !scoreLteMax(c.score, r)) break;
+      out.members.push(c.member);
+      out.scores.push(c.score);
       taken++;
-      ln = reverse ? ln.backward : ln.fwd[0];
+      more = reverse ? c.prev() : c.next();
     }
     return taken;
   }
@@ -479,114 +640,115 @@ export class ZSet implements Collection {
   /** Redis's genericZrangebylex walk; same offset/limit rules as rangeByScore. */
   rangeByLex(r: LexRange, reverse: boolean, offset: number, limit: number, out: RangeOut): number {
     let taken = 0;
-    if (this.lp !== null) {
-      const lp = this.lp;
-      const n = lp.length >> 1;
-      let i = reverse ? this.lpLastInLex(r) : this.lpFirstInLex(r);
-      if (i === -1) return 0;
-      if (offset < 0) return 0;
+    const d = this.d;
+    if (typeof d === "string") {
+      const v = new LpView(d, this.n);
+      let i = reverse ? ZSet.lastInLex(v, r) : ZSet.firstInLex(v, r);
+      if (i === -1 || offset < 0) return 0;
       i = reverse ? i - offset : i + offset;
-      while (i >= 0 && i < n && limit !== 0) {
+      while (i >= 0 && i < v.n && limit !== 0) {
         limit--;
-        const m = lp[2 * i] as string;
+        const m = v.member(i);
         if (reverse ? !lexGteMin(m, r) : !lexLteMax(m, r)) break;
         out.members.push(m);
-        out.scores.push(lp[2 * i + 1] as number);
+        out.scores.push(v.score(i));
         taken++;
         i = reverse ? i - 1 : i + 1;
       }
       return taken;
     }
-    const zs = this.zs!;
-    let ln = reverse ? zs.lastInLexRange(r) : zs.firstInLexRange(r);
-    if (offset < 0) return 0;
-    while (ln !== null && offset-- > 0) ln = reverse ? ln.backward : ln.fwd[0];
-    while (ln !== null && limit !== 0) {
+    const c = reverse ? d.lastInLexRange(r) : d.firstInLexRange(r);
+    if (c === null || offset < 0) return 0;
+    let more = true;
+    while (more && offset-- > 0) more = reverse ? c.prev() : c.next();
+    while (more && limit !== 0) {
       limit--;
-      if (reverse ? !lexGteMin(ln.member, r) : !lexLteMax(ln.member, r)) break;
-      out.members.push(ln.member);
-      out.scores.push(ln.score);
+      if (reverse ? !lexGteMin(c.member, r) : !lexLteMax(c.member, r)) break;
+      out.members.push(c.member);
+      out.scores.push(c.score);
       taken++;
-      ln = reverse ? ln.backward : ln.fwd[0];
+      more = reverse ? c.prev() : c.next();
     }
     return taken;
   }
 
   countByScore(r: ScoreRange): number {
-    if (this.lp !== null) {
-      const lp = this.lp;
-      const n = lp.length >> 1;
-      let i = this.lpFirstInRange(r);
+    const d = this.d;
+    if (typeof d === "string") {
+      const v = new LpView(d, this.n);
+      let i = ZSet.firstInRange(v, r);
       if (i === -1) return 0;
       let count = 0;
-      for (; i < n && scoreLteMax(lp[2 * i + 1] as number, r); i++) count++;
+      for (; i < v.n && scoreLteMax(v.score(i), r); i++) count++;
       return count;
     }
-    const zs = this.zs!;
-    const first = zs.firstInRange(r);
+    const first = d.firstInRange(r);
     if (first === null) return 0;
-    let count = zs.length - (zs.getRank(first.score, first.member) - 1);
-    const last = zs.lastInRange(r);
-    if (last !== null) count -= zs.length - zs.getRank(last.score, last.member);
+    let count = d.length - (d.getRank(first.score, first.member) - 1);
+    const last = d.lastInRange(r);
+    if (last !== null) count -= d.length - d.getRank(last.score, last.member);
     return count;
   }
 
   countByLex(r: LexRange): number {
-    if (this.lp !== null) {
-      const lp = this.lp;
-      const n = lp.length >> 1;
-      let i = this.lpFirstInLex(r);
+    const d = this.d;
+    if (typeof d === "string") {
+      const v = new LpView(d, this.n);
+      let i = ZSet.firstInLex(v, r);
       if (i === -1) return 0;
       let count = 0;
-      for (; i < n && lexLteMax(lp[2 * i] as string, r); i++) count++;
+      for (; i < v.n && lexLteMax(v.member(i), r); i++) count++;
       return count;
     }
-    const zs = this.zs!;
-    const first = zs.firstInLexRange(r);
+    const first = d.firstInLexRange(r);
     if (first === null) return 0;
-    let count = zs.length - (zs.getRank(first.score, first.member) - 1);
-    const last = zs.lastInLexRange(r);
-    if (last !== null) count -= zs.length - zs.getRank(last.score, last.member);
+    let count = d.length - (d.getRank(first.score, first.member) - 1);
+    const last = d.lastInLexRange(r);
+    if (last !== null) count -= d.length - d.getRank(last.score, last.member);
     return count;
   }
 
   /** Deletes 0-based ranks start..end (clamped); returns the number removed. */
   deleteRangeByRank(start: number, end: number): number {
     changing();
-    if (this.lp !== null) {
-      this.lpSplice(2 * start, 2 * (end - start + 1));
+    const d = this.d;
+    if (typeof d === "string") {
+      const v = new LpView(d, this.n);
+      this.lpCut(v.pos[start], v.end(end), end - start + 1);
       return end - start + 1;
     }
-    return this.zs!.deleteRangeByRank(start + 1, end + 1);
+    return d.deleteRangeByRank(start + 1, end + 1);
   }
 
   deleteRangeByScore(r: ScoreRange): number {
-    if (this.lp !== null) {
-      const lp = this.lp;
-      const n = lp.length >> 1;
-      const i = this.lpFirstInRange(r);
+    const d = this.d;
+    if (typeof d === "string") {
+      const v = new LpView(d, this.n);
+      const i = ZSet.firstInRange(v, r);
       if (i === -1) return 0;
       let j = i;
-      while (j < n && scoreLteMax(lp[2 * j + 1] as number, r)) j++;
-      if (j > i) changing();
-      this.lpSplice(2 * i, 2 * (j - i));
+      while (j < v.n && scoreLteMax(v.score(j), r)) j++;
+      if (j === i) return 0;
+      changing();
+      this.lpCut(v.pos[i], v.end(j - 1), j - i);
       return j - i;
     }
-    return this.zs!.deleteRangeByScore(r, changing);
+    return d.deleteRangeByScore(r, changing);
   }
 
   deleteRangeByLex(r: LexRange): number {
-    if (this.lp !== null) {
-      const lp = this.lp;
-      const n = lp.length >> 1;
-      const i = this.lpFirstInLex(r);
+    const d = this.d;
+    if (typeof d === "string") {
+      const v = new LpView(d, this.n);
+      const i = ZSet.firstInLex(v, r);
       if (i === -1) return 0;
       let j = i;
-      while (j < n && lexLteMax(lp[2 * j] as string, r)) j++;
-      if (j > i) changing();
-      this.lpSplice(2 * i, 2 * (j - i));
+      while (j < v.n && lexLteMax(v.member(j), r)) j++;
+      if (j === i) return 0;
+      changing();
+      this.lpCut(v.pos[i], v.end(j - 1), j - i);
       return j - i;
     }
-    return this.zs!.deleteRangeByLex(r, changing);
+    return d.deleteRangeByLex(r, changing);
   }
 }

@@ -4,6 +4,7 @@
  * format's vocabulary (value types, opcodes), the errors the codecs throw, and the few
  * byte helpers every codec shares: Latin-1 string <-> bytes and Redis's `string2ll`.
  */
+import { formatScore } from "../../util/double.ts";
 import { Buffer } from "node:buffer";
 
 /**
@@ -288,23 +289,8 @@ export function int64ToString(hi: number, lo: number): string {
   return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0)).toString();
 }
 
-/** A double as Redis 7.0's `%.17g` prints it (d2string, rdbSaveDoubleValue, DEBUG DIGEST). */
-export function formatG17(d: number): string {
-  if (Number.isNaN(d)) return "nan";
-  if (d === Infinity) return "inf";
-  if (d === -Infinity) return "-inf";
-  if (d === 0) return Object.is(d, -0) ? "-0" : "0";
-  const e = d.toExponential(16); // 17 significant digits, like %.17g before trimming
-  const at = e.indexOf("e");
-  const exp = Number(e.slice(at + 1));
-  if (exp < -4 || exp >= 17) {
-    let mant = e.slice(0, at);
-    if (mant.includes(".")) mant = mant.replace(/\.?0+$/, "");
-    return mant + "e" + (exp < 0 ? "-" : "+") + String(Math.abs(exp)).padStart(2, "0");
-  }
-  const s = d.toFixed(Math.max(0, 16 - exp));
-  return s.includes(".") ? s.replace(/\.?0+$/, "") : s;
-}
+/** C's `%.17g` (ties half to even, as glibc), as Redis writes ASCII scores. */
+export const formatG17: (d: number) => string = formatScore;
 
 /**
  * Redis 7.0's `d2string`, used for sorted-set scores stored in listpacks: integral values

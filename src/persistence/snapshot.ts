@@ -1,0 +1,155 @@
+/**
+ * Point-in-time snapshots of the whole keyspace without fork, shared by BGSAVE and
+ * BGREWRITEAOF.
+ *
+ * Redis forks and lets the kernel copy pages on write. Here the keyspace is walked in
+ * small chunks between event-loop turns (one `structuredClone` of 1M keys blocks for
+ * seconds), and copy-on-write is done per key: before the keyspace changes or deletes
+ * a key that the walk has not reached yet, the `keyModified` hook saves the key's value
+ * and TTL as they were (collections are cloned, since they change in place). Which keys
+ * are "not reached yet" is one bit per key in the database's LRU map (`snapshotState`
+ * in db.ts), so starting a snapshot is O(1) and costs no memory per key.
+ *
+ * FLUSHDB, FLUSHALL and SWAPDB replace a database's maps instead of clearing them, so
+ * the snapshot simply keeps walking the maps it captured at the start.
+ */
+import { type Database, type DatabaseMaps, snapshotState } from "../keyspace/db.ts";
+import type { Server } from "../server/server.ts";
+import type { Collection, Value } from "../types/value.ts";
+
+/** One key as it was when the snapshot started. */
+export interface SnapshotEntry {
+  db: number;
+  key: string;
+  value: Value;
+  /** Absolute unix time in ms, if the key had a TTL. */
+  expireAt?: number;
+}
+
+interface Section extends DatabaseMaps {
+  db: number;
+  iter: Iterator<[string, Value]>;
+  done: boolean;
+}
+
+const active = new WeakMap<Server, Snapshot>();
+const hooked = new WeakSet<Server>();
+
+function clone(v: Value): Value {
+  return typeof v === "string" ? v : (v as Collection & { clone(): Collection }).clone();
+}
+
+/**
+ * A snapshot in progress. Pull entries with `next()` until it returns null, then call
+ * `finish()`. Only one snapshot runs at a time, as only one Redis child does.
+ *
+ * @example
+ * ```ts
+ * const snap = Snapshot.start(server);
+ * for (let chunk = snap.next(10_000); chunk; chunk = snap.next(10_000)) {
+ *   send(chunk); // then yield to the event loop before the next chunk
+ * }
+ * snap.finish();
+ * ```
+ */
+export class Snapshot {
+  private sections: Section[] = [];
+  private current = 0;
+  /** Keys saved by the copy-on-write hook, waiting to be handed out. */
+  private preserved: SnapshotEntry[] = [];
+  /** Keys the snapshot holds in total (INFO current_save_keys_total). */
+  readonly keysTotal: number;
+  /** Keys handed out so far (INFO current_save_keys_processed). */
+  keysProcessed = 0;
+  private finished = false;
+
+  private constructor(private server: Server) {
+    let total = 0;
+    for (const db of server.dbs) {
+      this.sections.push({
+        db: db.id,
+        dict: db.dict,
+        expires: db.expires,
+        lru: db.lru,
+        iter: db.dict.entries(),
+        done: false,
+      });
+      total += db.dict.size;
+    }
+    this.keysTotal = total;
+  }
+
+  /** Starts a snapshot of `server`'s keyspace as it is now. */
+  static start(server: Server): Snapshot {
+    if (active.has(server)) throw new Error("a snapshot is already in progress");
+    if (!hooked.has(server)) {
+      hooked.add(server);
+      server.onKeyModified((db, key) => active.get(server)?.beforeWrite(db, key));
+    }
+    const snap = new Snapshot(server);
+    // Every existing key now counts as not yet sent.
+    snapshotState.parity ^= 1;
+    snapshotState.active = true;
+    active.set(server, snap);
+    return snap;
+  }
+
+  /** The snapshot in progress for `server`, if any. */
+  static current(server: Server): Snapshot | undefined {
+    return active.get(server);
+  }
+
+  /** The keyspace is about to change `key`: keep its old value if not sent yet. */
+  private beforeWrite(db: Database, key: string): void {
+    // Only maps the snapshot captured matter: after FLUSHDB/SWAPDB a db may hold new
+    // maps (whose keys are not part of the snapshot) or another db's captured maps.
+    const s = this.sections.find((x) => x.dict === db.dict);
+    if (s === undefined) return;
+    const l = s.lru.get(key);
+    if (l === undefined || (l & 1) === snapshotState.parity) return;
+    const value = s.dict.get(key);
+    if (value === undefined) return;
+    s.lru.set(key, (l & ~1) | snapshotState.parity);
+    const expireAt = s.expires.get(key);
+    this.preserved.push({ db: s.db, key, value: clone(value), expireAt });
+  }
+
+  /**
+   * Up to `max` more entries (preserved ones first), or null when the snapshot is
+   * complete. Entries are valid until the event loop turns: use them at once.
+   */
+  next(max: number): SnapshotEntry[] | null {
+    if (this.finished) return null;
+    const out: SnapshotEntry[] = [];
+    while (out.length < max && this.preserved.length > 0) out.push(this.preserved.pop()!);
+    const parity = snapshotState.parity;
+    while (out.length < max && this.current < this.sections.length) {
+      const s = this.sections[this.current];
+      const r = s.iter.next();
+      if (r.done) {
+        s.done = true;
+        this.current++;
+        continue;
+      }
+      const [key, value] = r.value;
+      const l = s.lru.get(key) ?? parity;
+      // Handled already (saved by the hook) or created after the start: skip.
+      if ((l & 1) === parity) continue;
+      s.lru.set(key, (l & ~1) | parity);
+      out.push({ db: s.db, key, value, expireAt: s.expires.get(key) });
+    }
+    // Keys saved by the hook while this chunk was produced are picked up next time.
+    if (out.length === 0 && this.preserved.length === 0) return null;
+    this.keysProcessed += out.length;
+    return out;
+  }
+
+  /** Ends the snapshot (complete or abandoned); the hook stops saving old values. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.preserved = [];
+    active.delete(this.server);
+    snapshotState.active = false;
+  }
+}
