@@ -8,6 +8,7 @@ import { loadConfig } from "./config.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import { Server } from "./server/server.ts";
 import { commandTable, installFamilies } from "./commands/index.ts";
+import { rdbOf } from "./persistence/rdb_persistence.ts";
 import { AMBER_VERSION, REDIS_VERSION, runtimeVersion } from "./version.ts";
 
 export interface StartOptions {
@@ -66,6 +67,15 @@ export async function startServer(opts: StartOptions = {}): Promise<AmberServer>
   }
   logger.notice(`Running mode=standalone, port=${server.port}.`);
   logger.warning("Server initialized");
+  if (!config.getBool("appendonly")) {
+    try {
+      rdbOf(server).loadAtStart();
+    } catch (e) {
+      // Never serve a partial dataset: stop, as Redis exits on a bad RDB.
+      await server.shutdown({ save: false });
+      throw e;
+    }
+  }
   logger.notice("Ready to accept connections");
   if (opts.handleSignals) {
     const onSignal = (sig: string) => {

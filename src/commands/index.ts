@@ -20,6 +20,8 @@ import { installPubSub, pubsubCommands } from "./pubsub.ts";
 import type { Server } from "../server/server.ts";
 import { installBlocking } from "../server/blocking.ts";
 import { sortCommands } from "./sort.ts";
+import { persistenceCommands } from "./persistence.ts";
+import { installRdb } from "../persistence/rdb_persistence.ts";
 
 /** Builds a fresh command table (each server has its own, for per-command stats). */
 export function commandTable(): Map<string, Command> {
@@ -40,6 +42,7 @@ export function commandTable(): Map<string, Command> {
     transactionCommands,
     pubsubCommands,
     sortCommands,
+    persistenceCommands,
   );
 }
 
@@ -51,4 +54,5 @@ export function installFamilies(server: Server): void {
   installTransactions(server);
   installPubSub(server);
   installBlocking(server);
+  installRdb(server);
 }

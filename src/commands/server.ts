@@ -5,6 +5,7 @@
  * Later features add DEBUG subcommands (RELOAD, OBJECT, ...) through
  * `registerDebugSubcommand`, and FLUSHALL's save through `saveAfterFlushAll`.
  */
+import { rdbOf } from "../persistence/rdb_persistence.ts";
 import type { Handler, HandlerMap } from "./registry.ts";
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
@@ -32,9 +33,18 @@ function emptyDb(server: Server, id: number): number {
 /**
  * Hook point for the RDB feature: Redis's flushAllDataAndResetRDB saves the (now empty)
  * dataset right after FLUSHALL when save points are configured (rdbSave then resets
- * `dirty` and `lastSave`). Nothing is saved until persistence lands.
+ * `dirty` and `lastSave`), and a BGSAVE in progress is stopped first.
  */
-function saveAfterFlushAll(_server: Server): void {}
+function saveAfterFlushAll(server: Server): void {
+  const rdb = rdbOf(server);
+  rdb.killBgsave();
+  if (server.config.saveParams().length === 0) return;
+  try {
+    rdb.saveSync();
+  } catch {
+    // Logged by saveSync; FLUSHALL itself succeeded.
+  }
+}
 
 /**
  * Redis 7.0.15's forceCommandPropagation for FLUSHDB/FLUSHALL: they reach the AOF even

@@ -150,3 +150,49 @@ export class RawClient {
     this.socket.destroy();
   }
 }
+
+/** A decoded reply: strings stay Latin-1 (byte strings); errors become Error objects. */
+export type Reply = string | number | null | Error | Reply[];
+
+/** Decodes one complete raw reply (as returned by RawClient.read/call). */
+export function parseReply(raw: string): Reply {
+  let pos = 0;
+  const one = (): Reply => {
+    const nl = raw.indexOf("\r\n", pos);
+    const t = raw[pos];
+    const head = raw.slice(pos + 1, nl);
+    pos = nl + 2;
+    switch (t) {
+      case "+":
+      case "(":
+        return head;
+      case "-":
+        return new Error(head);
+      case ":":
+        return Number(head);
+      case ",":
+        return Number(head);
+      case "_":
+        return null;
+      case "#":
+        return head === "t" ? 1 : 0;
+      case "$":
+      case "=": {
+        const n = Number(head);
+        if (n < 0) return null;
+        const s = raw.slice(pos, pos + n);
+        pos += n + 2;
+        return t === "=" ? s.slice(4) : s;
+      }
+      default: {
+        let n = Number(head);
+        if (n < 0) return null;
+        if (t === "%" || t === "|") n *= 2;
+        const out: Reply[] = [];
+        for (let i = 0; i < n; i++) out.push(one());
+        return out;
+      }
+    }
+  };
+  return one();
+}

@@ -1,0 +1,186 @@
+/**
+ * RDB files on disk: writing one crash-safely (temp file, fsync, rename, fsync of the
+ * directory, as Redis's rdbSave) and loading one into the databases at start-up
+ * (Redis's rdbLoad), streaming in 1 MiB reads so a big file is never held twice.
+ *
+ * Used by SAVE directly and by the BGSAVE Worker (snapshot_worker.ts) for the file part.
+ */
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { dirname } from "node:path";
+import { RdbParser } from "./rdb/reader.ts";
+import { RdbWriter, type RdbWriterOptions } from "./rdb/writer.ts";
+import type { RdbEntry, RdbValue } from "./rdb/types.ts";
+import { fromRdbValue, type ValueLimits } from "./values.ts";
+import type { Database } from "../keyspace/db.ts";
+
+/** An RDB file being written: bytes go to `tmp`, which replaces `path` on commit. */
+export class RdbFileWriter {
+  private fd: number;
+  readonly writer: RdbWriter;
+  private failed: Error | null = null;
+
+  constructor(readonly path: string, readonly tmp: string, opts: RdbWriterOptions) {
+    this.fd = openSync(tmp, "w");
+    this.writer = new RdbWriter({
+      ...opts,
+      onChunk: (chunk) => this.write(chunk),
+    });
+    this.writer.start();
+  }
+
+  private write(chunk: Uint8Array): void {
+    if (this.failed) return;
+    try {
+      let off = 0;
+      while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
+    } catch (e) {
+      this.failed = e as Error;
+    }
+  }
+
+  selectDb(db: number, keys: number, expires: number): void {
+    this.writer.selectDb(db, keys, expires);
+  }
+
+  entry(key: string, value: RdbValue, expireAt?: number): void {
+    this.writer.writeEntry(key, value, expireAt);
+  }
+
+  /** Ends the file, syncs it and renames it over `path`. Returns its size. */
+  commit(): number {
+    this.writer.end();
+    this.writer.flush();
+    if (this.failed) {
+      this.abort();
+      throw this.failed;
+    }
+    try {
+      fsyncSync(this.fd);
+      const size = fstatSync(this.fd).size;
+      closeSync(this.fd);
+      this.fd = -1;
+      renameSync(this.tmp, this.path);
+      fsyncDir(dirname(this.path));
+      return size;
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+  }
+
+  /** Drops the temp file (a failed or killed save). */
+  abort(): void {
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch { /* already closed */ }
+      this.fd = -1;
+    }
+    try {
+      unlinkSync(this.tmp);
+    } catch { /* never created or already gone */ }
+  }
+}
+
+/** fsync of a directory, so a rename in it survives a crash. */
+export function fsyncDir(dir: string): void {
+  let fd = -1;
+  try {
+    fd = openSync(dir, "r");
+    fsyncSync(fd);
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic.
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
+export interface LoadResult {
+  version: number;
+  aux: Map<string, string>;
+  keysLoaded: number;
+  keysExpired: number;
+  bytes: number;
+}
+
+/** A problem that stops loading; the message names the file offset and key. */
+export class RdbLoadError extends Error {}
+
+/**
+ * Loads `path` into `dbs` (which must be empty). Keys whose TTL has passed are dropped
+ * as Redis's master does. Throws RdbLoadError on any damage: the caller must not start
+ * with a partial dataset. `progress` is called about every 256 MiB read.
+ */
+export function loadRdbFile(
+  path: string,
+  dbs: Database[],
+  limits: ValueLimits,
+  opts: { now?: number; onWarning?: (msg: string) => void; progress?: (bytes: number) => void } =
+    {},
+): LoadResult {
+  const fd = openSync(path, "r");
+  const parser = new RdbParser({
+    databases: dbs.length,
+    listNodes: true,
+    onWarning: (msg) => opts.onWarning?.(msg),
+  });
+  const now = opts.now ?? Date.now();
+  let keysLoaded = 0;
+  let keysExpired = 0;
+  let bytes = 0;
+  let nextProgress = 256 * 1024 * 1024;
+  const store = (e: RdbEntry) => {
+    const db = dbs[e.db];
+    if (e.expireAtMs !== undefined && e.expireAtMs < now) {
+      keysExpired++;
+      return;
+    }
+    if (db.dict.has(e.key)) {
+      throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${e.db}`);
+    }
+    const v = fromRdbValue(e.value, limits);
+    if (v === null) return;
+    db.dict.set(e.key, v);
+    db.lru.set(e.key, 0);
+    if (e.expireAtMs !== undefined) db.expires.set(e.key, e.expireAtMs);
+    keysLoaded++;
+  };
+  try {
+    const buf = new Uint8Array(1 << 20);
+    while (true) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      bytes += n;
+      // The parser may keep a reference to the chunk: hand it a copy of what was read.
+      parser.push(buf.slice(0, n));
+      for (let e = parser.next(); e !== null; e = parser.next()) store(e);
+      if (bytes >= nextProgress) {
+        opts.progress?.(bytes);
+        nextProgress += 256 * 1024 * 1024;
+      }
+    }
+    parser.finish();
+    for (let e = parser.next(); e !== null; e = parser.next()) store(e);
+    if (!parser.done) throw new RdbLoadError(`Short read loading ${path}: the file ends early`);
+  } catch (e) {
+    if (e instanceof RdbLoadError) throw e;
+    throw new RdbLoadError((e as Error).message);
+  } finally {
+    closeSync(fd);
+  }
+  return { version: parser.version, aux: parser.aux, keysLoaded, keysExpired, bytes };
+}
+
+export function rdbExists(path: string): boolean {
+  return existsSync(path);
+}

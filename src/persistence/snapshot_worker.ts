@@ -1,0 +1,58 @@
+/**
+ * The Worker that turns snapshot chunks into a file: RDB encoding, LZF compression,
+ * CRC64 and file I/O all happen here, off the main thread (what Redis's fork child
+ * does). The main thread streams entries in; each `entries` message is acknowledged
+ * so the sender can bound how much is in flight.
+ *
+ * Messages in:  open {path, tmp, writer options} | db {db, keys, expires}
+ *               | entries {seq, list: [key, RdbValue, expireAt?][]} | end
+ * Messages out: ack {seq} | done {bytes} | error {message}
+ */
+import { RdbFileWriter } from "./rdb_file.ts";
+import type { RdbValue } from "./rdb/types.ts";
+import type { RdbWriterOptions } from "./rdb/writer.ts";
+
+export type WorkerRequest =
+  | { op: "open"; path: string; tmp: string; options: RdbWriterOptions }
+  | { op: "db"; db: number; keys: number; expires: number }
+  | { op: "entries"; seq: number; list: [string, RdbValue, number | undefined][] }
+  | { op: "end" };
+
+export type WorkerReply =
+  | { op: "ack"; seq: number }
+  | { op: "done"; bytes: number }
+  | { op: "error"; message: string };
+
+// deno-lint-ignore no-explicit-any
+const scope = globalThis as any;
+let file: RdbFileWriter | null = null;
+
+function reply(msg: WorkerReply): void {
+  scope.postMessage(msg);
+}
+
+scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
+  const m = ev.data;
+  try {
+    switch (m.op) {
+      case "open":
+        file = new RdbFileWriter(m.path, m.tmp, m.options);
+        break;
+      case "db":
+        file!.selectDb(m.db, m.keys, m.expires);
+        break;
+      case "entries":
+        for (const [key, value, expireAt] of m.list) file!.entry(key, value, expireAt);
+        reply({ op: "ack", seq: m.seq });
+        break;
+      case "end":
+        reply({ op: "done", bytes: file!.commit() });
+        file = null;
+        break;
+    }
+  } catch (e) {
+    file?.abort();
+    file = null;
+    reply({ op: "error", message: (e as Error).message });
+  }
+};

@@ -1,0 +1,108 @@
+/**
+ * Amber's in-memory values <-> the RDB codecs' neutral form (`RdbValue`).
+ *
+ * Saving keeps what Redis would write: the encoding a value has now (listpack,
+ * intset, quicklist node boundaries). Loading rebuilds values the way Redis's
+ * rdbLoadObject does: compact forms stay compact unless they exceed this server's
+ * limits, and big forms are built big.
+ */
+import type { Config } from "../config.ts";
+import type { RdbValue } from "./rdb/types.ts";
+import type { Value } from "../types/value.ts";
+import { ListValue } from "../types/list.ts";
+import { SetValue } from "../types/set.ts";
+import { HashValue } from "../types/hash.ts";
+import { ZSet } from "../types/zset.ts";
+
+/** The neutral form of `v`, sharing no mutable state with it. */
+export function toRdbValue(v: Value): RdbValue {
+  if (typeof v === "string") return { type: "string", value: v };
+  if (v instanceof ListValue) {
+    return {
+      type: "list",
+      items: [],
+      encoding: "quicklist",
+      nodes: v.nodes.map((n) => n.items.slice()),
+    };
+  }
+  if (v instanceof SetValue) {
+    const intset = v.isIntset;
+    return {
+      type: "set",
+      members: v.toArray(),
+      intset,
+      encoding: intset ? "intset" : "hashtable",
+    };
+  }
+  if (v instanceof HashValue) {
+    const entries: [string, string][] = [];
+    v.forEach((f, val) => {
+      entries.push([f, val]);
+    });
+    return { type: "hash", entries, encoding: v.isListpack ? "listpack" : "hashtable" };
+  }
+  if (v instanceof ZSet) {
+    const entries: [string, number][] = [];
+    v.forEach((m, s) => {
+      entries.push([m, s]);
+    });
+    return { type: "zset", entries, encoding: v.isListpack ? "listpack" : "skiplist" };
+  }
+  throw new Error(`cannot save a value of type ${v.type}`);
+}
+
+/** Encoding limits from the configuration, read once per load. */
+export interface ValueLimits {
+  listFill: number;
+  setMaxIntset: number;
+  hash: { entries: number; value: number };
+  zset: { entries: number; value: number };
+}
+
+export function valueLimits(config: Config): ValueLimits {
+  return {
+    listFill: config.getInt("list-max-listpack-size"),
+    setMaxIntset: config.getInt("set-max-intset-entries"),
+    hash: {
+      entries: config.getInt("hash-max-listpack-entries"),
+      value: config.getInt("hash-max-listpack-value"),
+    },
+    zset: {
+      entries: config.getInt("zset-max-listpack-entries"),
+      value: config.getInt("zset-max-listpack-value"),
+    },
+  };
+}
+
+/** Builds the in-memory value for a loaded `RdbValue`; null for an empty collection. */
+export function fromRdbValue(r: RdbValue, lim: ValueLimits): Value | null {
+  switch (r.type) {
+    case "string":
+      return r.value;
+    case "list": {
+      if (r.nodes && r.nodes.length > 0) return ListValue.fromNodes(r.nodes, lim.listFill);
+      if (r.items.length === 0) return null;
+      return ListValue.from(r.items, lim.listFill);
+    }
+    case "set": {
+      if (r.members.length === 0) return null;
+      // rdbLoadObject: intset when small enough, converted on the first non-integer.
+      const s = r.members.length <= lim.setMaxIntset
+        ? SetValue.create(r.members[0])
+        : SetValue.hashtable();
+      for (const m of r.members) s.add(m, lim.setMaxIntset);
+      return s;
+    }
+    case "hash":
+      if (r.entries.length === 0) return null;
+      return HashValue.fromPairs(r.entries, lim.hash);
+    case "zset": {
+      if (r.entries.length === 0) return null;
+      // Files store skiplists tail first; rank order is what ZSet.fromSorted takes.
+      const entries = r.entries.slice().sort((a, b) =>
+        a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+      );
+      return ZSet.fromSorted(entries.map((e) => e[0]), entries.map((e) => e[1]), lim.zset);
+    }
+  }
+}
