@@ -45,9 +45,13 @@ async function waitPort(port: number, proc: ChildProcess): Promise<void> {
   throw new Error("server did not start");
 }
 
-async function start(name: string, cmd: string, args: string[]): Promise<Target> {
+async function start(
+  name: string,
+  cmd: string,
+  args: string[],
+  dir = mkdtempSync(join(tmpdir(), `bench-${name}-`)),
+): Promise<Target> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const proc = spawn(cmd, [...args, "--port", String(port), "--dir", dir], {
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -60,25 +64,27 @@ async function start(name: string, cmd: string, args: string[]): Promise<Target>
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve();
-        proc.once("exit", () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        });
+        proc.once("exit", () => resolve());
         proc.kill("SIGKILL");
       }),
   };
 }
 
-/** Amber: AMBER_BIN (a compiled binary) or `deno run src/cli.ts`. */
-export function startAmber(args: string[]): Promise<Target> {
+/** Amber: AMBER_BIN (a compiled binary) or `deno run src/cli.ts`; `dir` as given or new. */
+export function startAmber(args: string[], dir?: string): Promise<Target> {
   const bin = Deno.env.get("AMBER_BIN");
-  if (bin) return start("amber", bin, args);
+  if (bin) return start("amber", bin, args, dir);
   const cli = new URL("../src/cli.ts", import.meta.url).pathname;
-  return start("amber", Deno.execPath(), ["run", "--allow-all", cli, ...args]);
+  return start("amber", Deno.execPath(), ["run", "--allow-all", cli, ...args], dir);
 }
 
-export function startRedis(args: string[]): Promise<Target> {
-  return start("redis", "redis-server", args);
+export function startRedis(args: string[], dir?: string): Promise<Target> {
+  return start("redis", "redis-server", args, dir);
+}
+
+/** Removes a target's data directory (after stop). */
+export function removeDir(t: Target): void {
+  rmSync(t.dir, { recursive: true, force: true });
 }
 
 /** Runs redis-benchmark and returns requests/s per test name. */

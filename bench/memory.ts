@@ -6,7 +6,7 @@
  * Usage: deno task bench:memory [--keys 1000000] [--types hash,set,zset,string]
  */
 import { parseArgs } from "node:util";
-import { rssBytes, sendRaw, startAmber, startRedis, type Target } from "./common.ts";
+import { removeDir, rssBytes, sendRaw, startAmber, startRedis, type Target } from "./common.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -70,6 +70,8 @@ for (const type of values.types!.split(",")) {
   } finally {
     await amber.stop();
     await redis.stop();
+    removeDir(amber);
+    removeDir(redis);
   }
 }
 console.log("| dataset | Amber RSS growth | Redis RSS growth | Amber/Redis |");

@@ -14,6 +14,7 @@ import {
   fmtRate,
   redisBenchmark,
   redisBenchmarkCommand,
+  removeDir,
   sendRaw,
   startAmber,
   startRedis,
@@ -89,4 +90,6 @@ try {
 } finally {
   await amber.stop();
   await redis.stop();
+  removeDir(amber);
+  removeDir(redis);
 }

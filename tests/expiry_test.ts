@@ -212,10 +212,15 @@ Deno.test("expiry: active expiry reclaims keys nobody reads", async () => {
     const c = await t.client();
     const server = t.amber.server;
     const n = 500;
+    // Paused while the keys are created, so a slow machine cannot expire them early.
+    assert.equal(await c.call("DEBUG", "SET-ACTIVE-EXPIRE", "0"), "+OK\r\n");
     for (let i = 0; i < n; i++) await c.call("SET", `v:${i}`, "x", "PX", "50");
     await c.call("SET", "keep", "x");
     await c.call("SET", "later", "x", "EX", "1000");
     assert.equal(server.dbs[0].dict.size, n + 2);
+    await sleep(60);
+    assert.equal(server.dbs[0].dict.size, n + 2, "nothing reads them: only active expiry can");
+    assert.equal(await c.call("DEBUG", "SET-ACTIVE-EXPIRE", "1"), "+OK\r\n");
     const expiredBefore = server.stats.expiredKeys;
     const deadline = Date.now() + 5000;
     while (server.dbs[0].dict.size > 2 && Date.now() < deadline) await sleep(50);

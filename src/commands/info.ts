@@ -400,6 +400,8 @@ function statsSection(server: Server): Pairs {
     ["io_threaded_writes_processed", 0],
     ["reply_buffer_shrinks", 0],
     ["reply_buffer_expands", 0],
+    // Amber's own: the longest event-loop stall since start or CONFIG RESETSTAT.
+    ["amber_eventloop_max_stall_ms", fixed2(Math.max(0, s.eventloopMaxStallMs))],
   ];
 }
 

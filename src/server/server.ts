@@ -35,6 +35,9 @@ export interface PropagatedOp {
 /** A listener on the propagation feed (the AOF today, replicas tomorrow). */
 export type FeedListener = (ops: PropagatedOp[]) => void;
 
+/** Period of the event-loop stall probe (INFO amber_eventloop_max_stall_ms). */
+const STALL_PROBE_MS = 10;
+
 /** Commands gated by enable-debug-command / enable-module-command. */
 const PROTECTED_COMMANDS = new Set(["debug", "module"]);
 
@@ -53,6 +56,11 @@ export interface ServerStats {
   /** errorstats: error code (ERR, WRONGTYPE, ...) -> count */
   errorCodes: Map<string, number>;
   unexpectedErrorReplies: number;
+  /**
+   * Longest event-loop stall seen (ms): how late a 10 ms timer fired, minus 10. Amber's
+   * own INFO field (`amber_eventloop_max_stall_ms`): what a fork-less BGSAVE costs.
+   */
+  eventloopMaxStallMs: number;
 }
 
 function newStats(): ServerStats {
@@ -70,6 +78,7 @@ function newStats(): ServerStats {
     totalErrorReplies: 0,
     errorCodes: new Map(),
     unexpectedErrorReplies: 0,
+    eventloopMaxStallMs: 0,
   };
 }
 
@@ -108,6 +117,7 @@ export class Server implements KeyspaceHooks {
   private nextClientId = 1;
   private listeners: NetServer[] = [];
   private cronTimer: ReturnType<typeof setInterval> | undefined;
+  private stallTimer: ReturnType<typeof setInterval> | undefined;
   private pendingFlush = new Set<Client>();
   private flushScheduled = false;
   private feeds: FeedListener[] = [];
@@ -293,6 +303,13 @@ export class Server implements KeyspaceHooks {
     if (this.listeners.length === 0) throw new Error("Failed listening on port " + port);
     const hz = Math.max(1, Math.min(500, this.config.getInt("hz")));
     this.cronTimer = setInterval(() => this.cron(), Math.floor(1000 / hz));
+    let last = performance.now();
+    this.stallTimer = setInterval(() => {
+      const now = performance.now();
+      const stall = now - last - STALL_PROBE_MS;
+      if (stall > this.stats.eventloopMaxStallMs) this.stats.eventloopMaxStallMs = stall;
+      last = now;
+    }, STALL_PROBE_MS);
   }
 
   private accept(socket: Socket): void {
@@ -730,6 +747,7 @@ export class Server implements KeyspaceHooks {
       }
     }
     if (this.cronTimer) clearInterval(this.cronTimer);
+    if (this.stallTimer) clearInterval(this.stallTimer);
     for (const l of this.listeners) l.close();
     for (const c of [...this.clients.values()]) {
       c.flush();

@@ -1,0 +1,196 @@
+/**
+ * RDB persistence, Amber vs redis-server, same data, same run:
+ * - SAVE time, load time (restart to "DB loaded from disk") and file size at N keys of
+ *   mixed types (targets: time ratio <= 1.5, size ratio <= 1.1);
+ * - BGSAVE under load: a client sends GETs back to back during the BGSAVE and records
+ *   p99/max latency, against the same client with no BGSAVE; Amber's longest event-loop
+ *   stall (INFO amber_eventloop_max_stall_ms) against Redis's latest_fork_usec (target:
+ *   stall <= 5 ms at 1M keys; throughput during BGSAVE >= 0.8 of without).
+ *
+ * Usage: deno task bench:persistence [--keys 1000000]
+ */
+import { parseArgs } from "node:util";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { connect, type Socket } from "node:net";
+import { removeDir, sendRaw, startAmber, startRedis, type Target } from "./common.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { keys: { type: "string", default: "1000000" } },
+});
+const N = Number(values.keys);
+
+function bulk(s: string): string {
+  return `$${s.length}\r\n${s}\r\n`;
+}
+
+/** Key i of the mixed dataset: 60% strings, 10% each of small list/hash/set/zset. */
+function command(i: number): string {
+  const k = `key:${String(i).padStart(9, "0")}`;
+  switch (i % 10) {
+    case 6:
+      return "*5\r\n" + bulk("RPUSH") + bulk(k) + bulk("a") + bulk(String(i)) + bulk("c");
+    case 7:
+      return "*6\r\n" + bulk("HSET") + bulk(k) + bulk("f1") + bulk(`v${i}`) + bulk("f2") +
+        bulk("x");
+    case 8:
+      return "*5\r\n" + bulk("SADD") + bulk(k) + bulk(String(i)) + bulk("1") + bulk("2");
+    case 9:
+      return "*6\r\n" + bulk("ZADD") + bulk(k) + bulk("1.5") + bulk("m1") + bulk(String(i)) +
+        bulk("m2");
+    default:
+      return "*3\r\n" + bulk("SET") + bulk(k) + bulk(`value:${i}:${"x".repeat(i % 40)}`);
+  }
+}
+
+async function load(t: Target): Promise<void> {
+  for (let i = 0; i < N; i += 10_000) {
+    let s = "";
+    const n = Math.min(10_000, N - i);
+    for (let j = 0; j < n; j++) s += command(i + j);
+    await sendRaw(t.port, new TextEncoder().encode(s), n);
+  }
+}
+
+/** A tiny sequential client: one command at a time, returns latency in ms. */
+class Probe {
+  private buf = "";
+  private wait: (() => void) | null = null;
+  private constructor(private s: Socket) {
+    s.on("data", (d: Uint8Array) => {
+      this.buf += new TextDecoder().decode(d);
+      this.wait?.();
+    });
+  }
+  static open(port: number): Promise<Probe> {
+    return new Promise((r) => {
+      const s = connect(port, "127.0.0.1", () => r(new Probe(s)));
+    });
+  }
+  /** Sends an inline command and waits for a reply that ends with CRLF. */
+  async call(cmd: string): Promise<[number, string]> {
+    this.buf = "";
+    const t0 = performance.now();
+    this.s.write(cmd + "\r\n");
+    while (!this.complete()) await new Promise<void>((r) => this.wait = r);
+    return [performance.now() - t0, this.buf];
+  }
+  private complete(): boolean {
+    if (!this.buf.endsWith("\r\n")) return false;
+    if (this.buf[0] !== "$") return true;
+    const nl = this.buf.indexOf("\r\n");
+    const n = Number(this.buf.slice(1, nl));
+    return n < 0 || this.buf.length >= nl + 2 + n + 2;
+  }
+  close() {
+    this.s.destroy();
+  }
+}
+
+function infoField(text: string, field: string): string {
+  return text.match(new RegExp(`^${field}:(.*)\\r$`, "m"))?.[1] ?? "";
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * p))];
+}
+
+/** GET latencies for `ms` milliseconds (or until `until` resolves true). */
+async function probeLatency(p: Probe, until: () => Promise<boolean>): Promise<number[]> {
+  const lat: number[] = [];
+  let i = 0;
+  while (true) {
+    const [ms] = await p.call(`GET key:${String((i++ * 7919) % N).padStart(9, "0")}`);
+    lat.push(ms);
+    if (i % 50 === 0 && await until()) return lat;
+  }
+}
+
+interface Result {
+  saveS: number;
+  loadS: number;
+  size: number;
+  baseline: number[];
+  during: number[];
+  opsBaseline: number;
+  opsDuring: number;
+  stall: string;
+}
+
+async function measure(name: "amber" | "redis"): Promise<Result> {
+  const args = ["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"];
+  const start = name === "amber" ? startAmber : startRedis;
+  let t = await start(args);
+  const dir = t.dir;
+  try {
+    await load(t);
+    const p = await Probe.open(t.port);
+    const [saveMs] = await p.call("SAVE");
+    const size = statSync(join(dir, "dump.rdb")).size;
+    // Baseline latency and throughput: 2 seconds of back-to-back GETs.
+    const t0 = performance.now();
+    const baseline = await probeLatency(p, () => Promise.resolve(performance.now() - t0 > 2000));
+    const opsBaseline = baseline.length / ((performance.now() - t0) / 1000);
+    await p.call("CONFIG RESETSTAT");
+    await p.call("BGSAVE");
+    const t1 = performance.now();
+    const probe2 = await Probe.open(t.port);
+    const during = await probeLatency(p, async () => {
+      const [, info] = await probe2.call("INFO persistence");
+      return infoField(info, "rdb_bgsave_in_progress") === "0";
+    });
+    const opsDuring = during.length / ((performance.now() - t1) / 1000);
+    const [, stats] = await probe2.call("INFO stats");
+    const stall = name === "amber"
+      ? `${infoField(stats, "amber_eventloop_max_stall_ms")} ms stall`
+      : `${(Number(infoField(stats, "latest_fork_usec")) / 1000).toFixed(2)} ms fork`;
+    p.close();
+    probe2.close();
+    await t.stop();
+    // Restart on the saved file and time the load from the server's own log line.
+    const t2 = performance.now();
+    t = await start(args, dir);
+    const loadS = (performance.now() - t2) / 1000;
+    return { saveS: saveMs / 1000, loadS, size, baseline, during, opsBaseline, opsDuring, stall };
+  } finally {
+    await t.stop();
+    removeDir(t);
+  }
+}
+
+const amber = await measure("amber");
+const redis = await measure("redis");
+const r2 = (a: number, b: number) => (a / b).toFixed(2);
+console.log(`${N.toLocaleString("en-US")} keys (60% strings, 10% each small list/hash/set/zset)\n`);
+console.log("| measure | Amber | Redis | Amber/Redis |");
+console.log("|---|---|---|---|");
+console.log(
+  `| SAVE | ${amber.saveS.toFixed(2)} s | ${redis.saveS.toFixed(2)} s | ${
+    r2(amber.saveS, redis.saveS)
+  } |`,
+);
+console.log(
+  `| restart until ready (load) | ${amber.loadS.toFixed(2)} s | ${redis.loadS.toFixed(2)} s | ${
+    r2(amber.loadS, redis.loadS)
+  } |`,
+);
+console.log(
+  `| dump.rdb size | ${(amber.size / 2 ** 20).toFixed(1)} MiB | ${
+    (redis.size / 2 ** 20).toFixed(1)
+  } MiB | ${r2(amber.size, redis.size)} |`,
+);
+for (const [label, key] of [["GET p99", 0.99], ["GET max", 1]] as const) {
+  console.log(
+    `| ${label} without / during BGSAVE | ${pct(amber.baseline, key).toFixed(2)} / ${
+      pct(amber.during, key).toFixed(2)
+    } ms | ${pct(redis.baseline, key).toFixed(2)} / ${pct(redis.during, key).toFixed(2)} ms | |`,
+  );
+}
+console.log(
+  `| sequential GETs/s during / without BGSAVE | ${r2(amber.opsDuring, amber.opsBaseline)} | ${
+    r2(redis.opsDuring, redis.opsBaseline)
+  } | |`,
+);
+console.log(`| longest main-thread pause | ${amber.stall} | ${redis.stall} | |`);
