@@ -105,7 +105,7 @@ Deno.test({
       const rnames = new Set(sections(text(rr)).flatMap((s) => s.fields.map(([k]) => k)));
       const extra = sections(text(ar)).filter((s) => STATIC_SECTIONS.includes(s.header))
         .flatMap((s) => s.fields.map(([k]) => k)).filter((k) => !rnames.has(k));
-      assert.deepEqual(extra, ["amber_version"]);
+      assert.deepEqual(extra, ["amber_version", "amber_eventloop_max_stall_ms"]);
       // Empty answers are identical bytes.
       assert.equal((await both(r, a, "INFO", "nosuch"))[1], "$0\r\n\r\n");
       await both(r, a, "HELLO", "3");

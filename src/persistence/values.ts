@@ -86,12 +86,8 @@ export function fromRdbValue(r: RdbValue, lim: ValueLimits): Value | null {
     }
     case "set": {
       if (r.members.length === 0) return null;
-      // rdbLoadObject: intset when small enough, converted on the first non-integer.
-      const s = r.members.length <= lim.setMaxIntset
-        ? SetValue.create(r.members[0])
-        : SetValue.hashtable();
-      for (const m of r.members) s.add(m, lim.setMaxIntset);
-      return s;
+      // rdbLoadObject's rules: intset when small enough and all integers.
+      return SetValue.fromMembers(r.members, lim.setMaxIntset);
     }
     case "hash":
       if (r.entries.length === 0) return null;

@@ -1,0 +1,324 @@
+/**
+ * The hash type: Redis's two encodings, `listpack` (small hashes, insertion order) and
+ * `hashtable`, with Redis 7.0's conversion rules (a field or value longer than
+ * hash-max-listpack-value, or more than hash-max-listpack-entries pairs, converts for
+ * good; nothing converts back).
+ *
+ * Memory drives the compact form: a million small hashes must stay within 1.5x of
+ * Redis. A JS string costs a header per string, an array a header plus a slot per
+ * element, so the listpack is ONE Latin-1 string, a packed buffer like Redis's own:
+ *
+ *   count (4 chars, uint32 LE) then field, value, field, value, ... each element as
+ *   len (1 char, or 0xFF + uint32 LE when >= 255) followed by its bytes.
+ *
+ * Every change rebuilds the buffer with `Array.prototype.join`, which yields a flat
+ * string (`+` would leave a rope of slices that keeps the old buffer alive). Lookups
+ * scan it without allocating, as lpFind does. Strings handed out of the buffer are
+ * copies, so nothing long-lived can pin an old buffer.
+ *
+ * The large form keeps a dense field/value array pair plus a field -> slot Map, so a
+ * random field (HRANDFIELD) is O(1) and deletion swaps the last slot into the hole.
+ */
+import type { Collection } from "./value.ts";
+
+/** hash-max-listpack-entries / hash-max-listpack-value, read by the caller per command. */
+export interface HashLimits {
+  entries: number;
+  value: number;
+}
+
+const HDR = 4;
+
+function u32(n: number): string {
+  return String.fromCharCode(n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255);
+}
+
+function readU32(s: string, p: number): number {
+  return (s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8) | (s.charCodeAt(p + 2) << 16) |
+    (s.charCodeAt(p + 3) << 24)) >>> 0;
+}
+
+/** One length-prefixed element of a packed buffer. */
+export function packElement(s: string): string {
+  const n = s.length;
+  return n < 255 ? String.fromCharCode(n) + s : "\xff" + u32(n) + s;
+}
+
+/**
+ * Decoder scratch: `decode` leaves the element's start and length here and returns the
+ * position after it. Module state instead of a returned object keeps scans allocation
+ * free (JS is single-threaded, and no caller holds these across another decode).
+ */
+let eStart = 0;
+let eLen = 0;
+
+function decode(s: string, p: number): number {
+  const n = s.charCodeAt(p);
+  if (n !== 255) {
+    eStart = p + 1;
+    eLen = n;
+    return p + 1 + n;
+  }
+  eLen = readU32(s, p + 1);
+  eStart = p + 5;
+  return eStart + eLen;
+}
+
+/**
+ * A standalone copy of `s`. V8 makes substrings of 13+ chars "sliced" views that keep
+ * the whole parent alive; joining two pieces allocates a fresh flat string instead.
+ */
+export function copyString(s: string): string {
+  return s.length < 13 ? s : [s.slice(0, 1), s.slice(1)].join("");
+}
+
+/** Position of the field element equal to `f` in a packed hash, or -1. */
+function findField(s: string, f: string): number {
+  const end = s.length;
+  const fl = f.length;
+  const c0 = fl === 0 ? -1 : f.charCodeAt(0);
+  let p = HDR;
+  while (p < end) {
+    const next = decode(s, p);
+    if (eLen === fl && (fl === 0 || (s.charCodeAt(eStart) === c0 && s.startsWith(f, eStart)))) {
+      return p;
+    }
+    p = decode(s, next);
+  }
+  return -1;
+}
+
+/** The hashtable form. */
+class HashTable {
+  readonly slot = new Map<string, number>();
+  readonly fields: string[] = [];
+  readonly values: string[] = [];
+
+  get(f: string): string | undefined {
+    const i = this.slot.get(f);
+    return i === undefined ? undefined : this.values[i];
+  }
+
+  /** True if the field is new. */
+  set(f: string, v: string): boolean {
+    const i = this.slot.get(f);
+    if (i !== undefined) {
+      this.values[i] = v;
+      return false;
+    }
+    this.slot.set(f, this.fields.length);
+    this.fields.push(f);
+    this.values.push(v);
+    return true;
+  }
+
+  delete(f: string): boolean {
+    const i = this.slot.get(f);
+    if (i === undefined) return false;
+    const last = this.fields.length - 1;
+    if (i !== last) {
+      const moved = this.fields[last];
+      this.fields[i] = moved;
+      this.values[i] = this.values[last];
+      this.slot.set(moved, i);
+    }
+    this.fields.pop();
+    this.values.pop();
+    this.slot.delete(f);
+    return true;
+  }
+}
+
+/** A Redis hash value. */
+export class HashValue implements Collection {
+  /** A packed listpack string, or the hashtable form. */
+  private d: string | HashTable = "\0\0\0\0";
+
+  get type(): string {
+    return "hash";
+  }
+
+  encoding(): string {
+    return typeof this.d === "string" ? "listpack" : "hashtable";
+  }
+
+  get isListpack(): boolean {
+    return typeof this.d === "string";
+  }
+
+  get size(): number {
+    const d = this.d;
+    return typeof d === "string" ? readU32(d, 0) : d.fields.length;
+  }
+
+  get(field: string): string | undefined {
+    const d = this.d;
+    if (typeof d !== "string") return d.get(field);
+    const p = findField(d, field);
+    if (p === -1) return undefined;
+    decode(d, decode(d, p));
+    return copyString(d.slice(eStart, eStart + eLen));
+  }
+
+  /** Length of the field's value, -1 when the field is missing (no copy made). */
+  valueLength(field: string): number {
+    const d = this.d;
+    if (typeof d !== "string") {
+      const v = d.get(field);
+      return v === undefined ? -1 : v.length;
+    }
+    const p = findField(d, field);
+    if (p === -1) return -1;
+    decode(d, decode(d, p));
+    return eLen;
+  }
+
+  has(field: string): boolean {
+    const d = this.d;
+    return typeof d === "string" ? findField(d, field) !== -1 : d.slot.has(field);
+  }
+
+  /**
+   * Redis's hashTypeTryConversion: converts to a hashtable when any of `args` is longer
+   * than hash-max-listpack-value (checked before a write, for all its arguments).
+   */
+  tryConversion(args: readonly string[], from: number, to: number, maxValue: number): void {
+    if (typeof this.d !== "string") return;
+    for (let i = from; i <= to; i++) {
+      if (args[i].length > maxValue) {
+        this.convert();
+        return;
+      }
+    }
+  }
+
+  /** Redis's hashTypeSet. Returns true if the field was added, false if updated. */
+  set(field: string, value: string, limits: HashLimits): boolean {
+    if (
+      typeof this.d === "string" && (field.length > limits.value || value.length > limits.value)
+    ) {
+      this.convert();
+    }
+    const d = this.d;
+    if (typeof d !== "string") return d.set(field, value);
+    const p = findField(d, field);
+    if (p !== -1) {
+      const vp = decode(d, p);
+      const vend = decode(d, vp);
+      this.d = [d.slice(0, vp), packElement(value), d.slice(vend)].join("");
+      return false;
+    }
+    const n = readU32(d, 0) + 1;
+    this.d = [u32(n), d.slice(HDR), packElement(field), packElement(value)].join("");
+    if (n > limits.entries) this.convert();
+    return true;
+  }
+
+  delete(field: string): boolean {
+    const d = this.d;
+    if (typeof d !== "string") return d.delete(field);
+    const p = findField(d, field);
+    if (p === -1) return false;
+    const end = decode(d, decode(d, p));
+    this.d = [u32(readU32(d, 0) - 1), d.slice(HDR, p), d.slice(end)].join("");
+    return true;
+  }
+
+  /** Converts to the hashtable encoding (no-op if already). */
+  convert(): void {
+    const d = this.d;
+    if (typeof d !== "string") return;
+    const t = new HashTable();
+    this.forEach((f, v) => t.set(copyString(f), copyString(v)));
+    this.d = t;
+  }
+
+  /**
+   * Calls `fn` for each pair, in listpack order for the compact form. The strings may be
+   * views of the internal buffer: copy them (`copyString`) before storing them.
+   */
+  forEach(fn: (field: string, value: string) => void): void {
+    const d = this.d;
+    if (typeof d !== "string") {
+      const fs = d.fields;
+      const vs = d.values;
+      for (let i = 0; i < fs.length; i++) fn(fs[i], vs[i]);
+      return;
+    }
+    const end = d.length;
+    let p = HDR;
+    while (p < end) {
+      p = decode(d, p);
+      const f = d.slice(eStart, eStart + eLen);
+      p = decode(d, p);
+      fn(f, d.slice(eStart, eStart + eLen));
+    }
+  }
+
+  /** The pairs as [field, value], in listpack order for the compact form. */
+  *entries(): IterableIterator<[string, string]> {
+    const out: [string, string][] = [];
+    this.forEach((f, v) => out.push([copyString(f), copyString(v)]));
+    yield* out;
+  }
+
+  /** All pairs as a flat [f, v, f, v, ...] array (views; transient use only). */
+  flat(): string[] {
+    const out: string[] = [];
+    this.forEach((f, v) => out.push(f, v));
+    return out;
+  }
+
+  /**
+   * The pair in slot `i` (0 <= i < size) of the hashtable form, O(1); null for a
+   * listpack (use `flat`).
+   */
+  tablePairAt(i: number): [string, string] | null {
+    const d = this.d;
+    return typeof d === "string" ? null : [d.fields[i], d.values[i]];
+  }
+
+  /** A uniformly random pair (views; transient use only). */
+  randomPair(): [string, string] {
+    const d = this.d;
+    if (typeof d !== "string") {
+      const i = Math.floor(Math.random() * d.fields.length);
+      return [d.fields[i], d.values[i]];
+    }
+    const flat = this.flat();
+    const i = Math.floor(Math.random() * (flat.length / 2)) * 2;
+    return [flat[i], flat[i + 1]];
+  }
+
+  /**
+   * For HSCAN of the hashtable form: the Map whose live key iterator a cursor parks
+   * (null for the listpack form, which is scanned in one call as Redis does).
+   */
+  scanSource(): Map<string, number> | null {
+    return typeof this.d === "string" ? null : this.d.slot;
+  }
+
+  /** Deep copy with the same encoding (Redis's hashTypeDup). */
+  clone(): HashValue {
+    const h = new HashValue();
+    const d = this.d;
+    if (typeof d === "string") {
+      h.d = d;
+    } else {
+      const t = new HashTable();
+      for (let i = 0; i < d.fields.length; i++) t.set(d.fields[i], d.values[i]);
+      h.d = t;
+    }
+    return h;
+  }
+
+  /**
+   * Builds a hash from pairs in order (RDB loading, tests): listpack while the pairs
+   * fit `limits`, as Redis does when it loads a hash.
+   */
+  static fromPairs(pairs: Iterable<[string, string]>, limits: HashLimits): HashValue {
+    const h = new HashValue();
+    for (const [f, v] of pairs) h.set(f, v, limits);
+    return h;
+  }
+}
