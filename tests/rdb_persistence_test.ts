@@ -291,3 +291,35 @@ Deno.test("rdb: DEBUG RELOAD keeps the dataset", async () => {
     await t.stop();
   }
 });
+
+Deno.test({
+  name: "rdb: fixtures made now by redis-server with a random seed load here",
+  ignore: skipWithoutRedis(),
+  async fn() {
+    const out = tempDir("fresh-fixtures-");
+    const seed = String(1 + Math.floor(Math.random() * 1_000_000));
+    const tool = new URL("../../shared/tools/make-redis-fixtures.py", import.meta.url).pathname;
+    const made = spawnSync("python3", [
+      tool,
+      out,
+      "--seed",
+      seed,
+      "--only",
+      "rdb-default,rdb-no-listpacks,rdb-compressed-list",
+    ], {
+      encoding: "latin1",
+      timeout: 120_000,
+    });
+    assert.equal(made.status, 0, `make-redis-fixtures.py failed (seed ${seed}): ${made.stderr}`);
+    for (const name of readdirSync(out).filter((d) => d.startsWith("rdb-"))) {
+      const t = await startAmberWithFile(join(out, name, "dump.rdb"));
+      try {
+        const expected = JSON.parse(readFileSync(join(out, name, "expected.json"), "latin1")).dbs;
+        const problems = diffDatasets(await dumpDataset(await t.client()), expected);
+        assert.deepEqual(problems, [], `seed ${seed} ${name}: ${problems.slice(0, 5).join("; ")}`);
+      } finally {
+        await t.stop();
+      }
+    }
+  },
+});

@@ -124,7 +124,9 @@ async function waitForPort(port: number, proc: ChildProcess, out: () => string):
 }
 
 function spawnServer(cmd: string, args: string[], port: number, dir: string): Promise<TestProcess> {
-  const proc = spawn(cmd, args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  // LC_ALL=C: Redis's SORT ALPHA uses strcoll, which must be byte order to compare.
+  const env = { ...Deno.env.toObject(), LC_ALL: "C" };
+  const proc = spawn(cmd, args, { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
   // Remember the exit ourselves: a second `once("exit")` after it fired would wait forever.
   let exitCode: number | null | undefined = undefined;
   const exited = new Promise<number | null>((resolve) =>
