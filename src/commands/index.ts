@@ -20,6 +20,7 @@ import { installPubSub, pubsubCommands } from "./pubsub.ts";
 import type { Server } from "../server/server.ts";
 import { installBlocking } from "../server/blocking.ts";
 import { sortCommands } from "./sort.ts";
+import { dumpCommands } from "./dump.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { installRdb } from "../persistence/rdb_persistence.ts";
 
@@ -42,6 +43,7 @@ export function commandTable(): Map<string, Command> {
     transactionCommands,
     pubsubCommands,
     sortCommands,
+    dumpCommands,
     persistenceCommands,
   );
 }

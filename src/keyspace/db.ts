@@ -181,6 +181,20 @@ export class Database {
     return t === undefined ? 0 : Math.max(0, now - (t >> 1));
   }
 
+  /**
+   * Backdates `key`'s last access to `seconds` ago (RESTORE ... IDLETIME). The clock is
+   * read the way idleSeconds reads it, so OBJECT IDLETIME reports exactly `seconds` at
+   * once; the snapshot bit is kept, since this is no change a snapshot must see.
+   */
+  setIdle(key: string, seconds: number): void {
+    const t = this.lru.get(key);
+    if (t === undefined) return;
+    // Bounded so that `clock << 1` stays a 32-bit integer (Redis's clock is 24 bits).
+    const idle = Math.min(Math.max(0, Math.floor(seconds)), 1 << 28);
+    const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
+    this.lru.set(key, ((now - idle) << 1) | (t & 1));
+  }
+
   /** Empties the database in O(1): the old maps go to the hook, new ones replace them. */
   clear(): void {
     const old = { dict: this.dict, expires: this.expires, lru: this.lru };

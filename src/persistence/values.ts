@@ -91,14 +91,26 @@ export function fromRdbValue(r: RdbValue, lim: ValueLimits): Value | null {
     }
     case "hash":
       if (r.entries.length === 0) return null;
-      return HashValue.fromPairs(r.entries, lim.hash);
+      // Redis 7.0 keeps a loaded listpack unless it has too many entries (long values
+      // do not convert it).
+      return HashValue.fromPairs(
+        r.entries,
+        r.encoding === "listpack" && r.entries.length <= lim.hash.entries
+          ? { entries: lim.hash.entries, value: Infinity }
+          : lim.hash,
+      );
     case "zset": {
       if (r.entries.length === 0) return null;
       // Files store skiplists tail first; rank order is what ZSet.fromSorted takes.
       const entries = r.entries.slice().sort((a, b) =>
         a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
       );
-      return ZSet.fromSorted(entries.map((e) => e[0]), entries.map((e) => e[1]), lim.zset);
+      const members = entries.map((e) => e[0]);
+      const scores = entries.map((e) => e[1]);
+      if (r.encoding === "listpack" && entries.length <= lim.zset.entries) {
+        return ZSet.fromSortedAs(members, scores, true);
+      }
+      return ZSet.fromSorted(members, scores, lim.zset);
     }
   }
 }

@@ -19,7 +19,6 @@ import type { Buffer } from "node:buffer";
 import { Client } from "./client.ts";
 import { ProtocolError } from "./resp.ts";
 import { Database, type DatabaseMaps, type KeyspaceHooks, updateLruClock } from "../keyspace/db.ts";
-import type { Value } from "../types/value.ts";
 import { type Config, NOTIFY, reprString } from "../config.ts";
 import type { Logger } from "../log.ts";
 import { type Command, lookupCommand } from "../commands/registry.ts";
@@ -215,6 +214,11 @@ export class Server implements KeyspaceHooks {
   addWriteGuard(f: () => string | null): void {
     this.writeGuards.push(f);
   }
+  private listeningHooks: (() => void)[] = [];
+  /** Runs once the server listens (start background helpers here, not in tests' setup). */
+  onListening(f: () => void): void {
+    this.listeningHooks.push(f);
+  }
   onShutdown(f: (opts: { save?: boolean; force?: boolean }) => Promise<void> | void): void {
     this.shutdownHooks.push(f);
   }
@@ -301,6 +305,7 @@ export class Server implements KeyspaceHooks {
     }
     this.port = bound;
     if (this.listeners.length === 0) throw new Error("Failed listening on port " + port);
+    for (const h of this.listeningHooks) h();
     const hz = Math.max(1, Math.min(500, this.config.getInt("hz")));
     this.cronTimer = setInterval(() => this.cron(), Math.floor(1000 / hz));
     let last = performance.now();

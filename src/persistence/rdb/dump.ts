@@ -59,6 +59,16 @@ export interface VerifyOptions {
   maxVersion?: number;
   /** Redis's `skip_checksum_validation` (a DEBUG knob): accept any CRC. */
   skipChecksum?: boolean;
+  /**
+   * decodeDump: fill `nodes` on lists, as RESTORE keeps a quicklist payload's node
+   * boundaries (quicklistAppendListpack) rather than re-splitting the elements.
+   */
+  listNodes?: boolean;
+  /**
+   * decodeDump: let the body run on into the footer, as RESTORE does (its rio buffer is
+   * the whole payload), so a value cut short borrows footer bytes instead of failing.
+   */
+  readIntoFooter?: boolean;
 }
 
 /** verifyDumpPayload: footer present, version not too new, CRC matches. */
@@ -82,7 +92,10 @@ export function decodeDump(payload: Uint8Array | string, opts: VerifyOptions = {
   const len = bytes.length;
   const version = bytes[len - 10] | (bytes[len - 9] << 8);
   try {
-    const parser = RdbParser.forPayload(bytes, 0, len - 10, version);
+    const end = opts.readIntoFooter ? len : len - 10;
+    const parser = RdbParser.forPayload(bytes, 0, end, version, {
+      listNodes: opts.listNodes,
+    });
     const { type, value } = parser.readObject();
     if (type > 19 && (opts.maxVersion ?? RDB_VERSION_7_0) <= RDB_VERSION_7_0) {
       // rdbIsObjectType in 7.0 stops at 19: a set-listpack payload is not a 7.0 one.

@@ -852,8 +852,14 @@ export class RdbParser {
   }
 
   /** Positions the parser on `bytes` as a complete buffer of RDB `version` (DUMP use). */
-  static forPayload(bytes: Uint8Array, start: number, end: number, version: number): RdbParser {
-    const p = new RdbParser();
+  static forPayload(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    version: number,
+    opts: RdbReadOptions = {},
+  ): RdbParser {
+    const p = new RdbParser(opts);
     p.buf = bytes;
     p.pos = p.committed = start;
     p.end = end;
