@@ -63,9 +63,9 @@ for (const type of values.types!.split(",")) {
     const a = rssBytes(amber.proc.pid!) - base.amber;
     const r = rssBytes(redis.proc.pid!) - base.redis;
     rows.push(
-      `| ${N.toLocaleString("en-US")} small ${type}s | ${(a / 2 ** 20).toFixed(0)} MiB | ${
-        (r / 2 ** 20).toFixed(0)
-      } MiB | ${(a / r).toFixed(2)} |`,
+      `| ${N.toLocaleString("en-US")} small ${type === "hash" ? "hashe" : type}s | ${
+        (a / 2 ** 20).toFixed(0)
+      } MiB | ${(r / 2 ** 20).toFixed(0)} MiB | ${(a / r).toFixed(2)} |`,
     );
   } finally {
     await amber.stop();

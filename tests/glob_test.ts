@@ -2,6 +2,7 @@
 // redis-server (KEYS for case-sensitive matching, COMMAND LIST FILTERBY PATTERN for nocase).
 import * as assert from "node:assert/strict";
 import { isMatchAll, stringMatch } from "../src/util/glob.ts";
+import { prng } from "./helpers/prng.ts";
 
 type Case = [pattern: string, str: string, expected: boolean, nocase?: boolean];
 
@@ -138,18 +139,6 @@ Deno.test("isMatchAll", () => {
 
 // ---------------------------------------------------------------------------
 // Differential test against a real redis-server.
-
-/** mulberry32: small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function latin1Bytes(s: string): Uint8Array {
   const out = new Uint8Array(s.length);

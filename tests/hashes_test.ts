@@ -9,20 +9,9 @@ import { withPair } from "./helpers/differential.ts";
 import { type RawClient, replyLength } from "./helpers/resp_client.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
 import type { PropagatedOp } from "../src/server/server.ts";
+import { prng } from "./helpers/prng.ts";
 
 const noRedis = skipWithoutRedis();
-
-/** mulberry32: a small fixed-seed PRNG so random scripts are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The header and the top-level elements of an aggregate reply (raw, each complete). */
 function elements(raw: string): { header: string; items: string[] } {

@@ -9,20 +9,9 @@ import { compareScript, type Pair, startPair, type Step } from "./helpers/differ
 import type { ListValue } from "../src/types/list.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
 import type { PropagatedOp } from "../src/server/server.ts";
+import { prng as rng } from "./helpers/prng.ts";
 
 const ignore = skipWithoutRedis();
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const s = (line: string): Step => line.split(" ");
 

@@ -38,6 +38,7 @@ import {
 } from "../src/persistence/rdb/types.ts";
 import type { RdbEntry, RdbValue } from "../src/persistence/rdb/types.ts";
 import { createHash } from "node:crypto";
+import { prng } from "./helpers/prng.ts";
 
 const FIXTURES = Deno.env.get("AMBER_FIXTURES") ??
   new URL("../../shared/fixtures/", import.meta.url).pathname;
@@ -68,18 +69,6 @@ function indexOf(hay: Uint8Array, needle: Uint8Array): number {
     return i;
   }
   return -1;
-}
-
-/** mulberry32: a seeded PRNG so random tests are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---- CRC-64 ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import { RdbError } from "../src/persistence/rdb/types.ts";
 import type { RdbEntry, RdbValue } from "../src/persistence/rdb/types.ts";
 import { IN_CI, skipWithoutRedis, spawnRedis, tempDir } from "./helpers/servers.ts";
 import type { RawClient } from "./helpers/resp_client.ts";
+import { prng } from "./helpers/prng.ts";
 
 // shared/ sits beside the repository (locally /work/shared, in CI next to the clone).
 const FIXTURES = Deno.env.get("AMBER_FIXTURES") ??
@@ -343,18 +344,6 @@ Deno.test({
 });
 
 // ---- live interop with redis-server -----------------------------------------------------
-
-/** mulberry32: a small seeded PRNG so datasets are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A dataset exercising every type and encoding the writer produces, with TTLs. */
 function liveDataset(seed: number): RdbEntry[] {

@@ -12,20 +12,9 @@ import {
   incrByFloatText,
   parseLongDouble,
 } from "../src/commands/strings.ts";
+import { prng } from "./helpers/prng.ts";
 
 const noRedis = skipWithoutRedis();
-
-/** mulberry32: a small fixed-seed PRNG so random scripts are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** True when Amber knows `cmd` (steps using other families run only once they exist). */
 function amberHas(pair: Pair, cmd: string): boolean {

@@ -5,18 +5,7 @@
 import assert from "node:assert/strict";
 import { copyString, HashValue, packElement } from "../src/types/hash.ts";
 import { SetValue } from "../src/types/set.ts";
-
-/** mulberry32: a small fixed-seed PRNG so random sequences are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from "./helpers/prng.ts";
 
 const BIG = { entries: 100000, value: 1 << 20 };
 

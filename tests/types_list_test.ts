@@ -6,18 +6,7 @@
 import assert from "node:assert/strict";
 import { clampFill, listpackEntrySize, ListValue } from "../src/types/list.ts";
 import { skipWithoutRedis, spawnRedis } from "./helpers/servers.ts";
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng as rng } from "./helpers/prng.ts";
 
 function checkInvariants(l: ListValue): void {
   let n = 0;

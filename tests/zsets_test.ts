@@ -11,6 +11,7 @@ import type { RawClient } from "./helpers/resp_client.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
 import type { PropagatedOp } from "../src/server/server.ts";
 import { parseLexRange, parseScore, parseScoreRange, strtod } from "../src/commands/zsets.ts";
+import { prng } from "./helpers/prng.ts";
 
 const ignore = skipWithoutRedis();
 
@@ -791,17 +792,6 @@ Deno.test({
 });
 
 // ---- randomized sequences -----------------------------------------------------------------
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A random command over a few zset keys, a lex key (equal scores only, so Redis's own

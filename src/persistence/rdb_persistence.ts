@@ -338,9 +338,10 @@ export function installRdb(server: Server): void {
   const rdb = rdbOf(server);
   server.onCron(() => rdb.cron());
   server.onListening(() => rdb.prepareWorker());
+  // Runs before every write command: test the rare condition first.
   server.addWriteGuard(() =>
-    server.config.getBool("stop-writes-on-bgsave-error") &&
-      server.config.saveParams().length > 0 && !rdb.lastBgsaveOk
+    !rdb.lastBgsaveOk && server.config.getBool("stop-writes-on-bgsave-error") &&
+      server.config.saveParams().length > 0
       ? MISCONF_ERR
       : null
   );
