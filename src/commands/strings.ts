@@ -495,7 +495,12 @@ function setGeneric(
   if (flags & OBJ_SET_GET) {
     if (!getGeneric(c, key)) return;
   }
-  const found = c.db.lookupWrite(key) !== undefined;
+  // Only NX/XX need the old value. Otherwise only lazy expiry must run first (an
+  // expired key is deleted, with its DEL and events, before SET creates it anew); the
+  // LRU touch of a full lookup would be overwritten by db.set anyway.
+  let found = false;
+  if (flags & (OBJ_SET_NX | OBJ_SET_XX)) found = c.db.lookupWrite(key) !== undefined;
+  else if (c.db.expires.size !== 0) c.db.expireIfNeeded(key);
   if ((flags & OBJ_SET_NX && found) || (flags & OBJ_SET_XX && !found)) {
     if (!(flags & OBJ_SET_GET)) {
       if (abortReply !== undefined) c.reply.raw(abortReply);
