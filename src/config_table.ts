@@ -151,6 +151,11 @@ function special(
 }
 
 const I = { implemented: true } as const;
+/**
+ * The AOF directives: accepted and validated, but the AOF itself is not written yet,
+ * so a non-default value gets the "not implemented" warning until it is.
+ */
+const AOF = {} as const;
 
 /** Every Redis 7.0.15 config, in Redis's table order. */
 export const CONFIG_TABLE: readonly ConfigDef[] = [
@@ -173,13 +178,13 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   bool("lazyfree-lazy-user-flush", "no", I),
   bool("repl-disable-tcp-nodelay", "no"),
   bool("repl-diskless-sync", "yes"),
-  bool("aof-rewrite-incremental-fsync", "yes", I),
-  bool("no-appendfsync-on-rewrite", "no", I),
+  bool("aof-rewrite-incremental-fsync", "yes", AOF),
+  bool("no-appendfsync-on-rewrite", "no", AOF),
   bool("cluster-require-full-coverage", "yes"),
   bool("rdb-save-incremental-fsync", "yes", I),
-  bool("aof-load-truncated", "yes", I),
-  bool("aof-use-rdb-preamble", "yes", I),
-  bool("aof-timestamp-enabled", "no", I),
+  bool("aof-load-truncated", "yes", AOF),
+  bool("aof-use-rdb-preamble", "yes", AOF),
+  bool("aof-timestamp-enabled", "no", AOF),
   bool("cluster-replica-no-failover", "no", { alias: "cluster-slave-no-failover" }),
   bool("replica-lazy-flush", "no", { alias: "slave-lazy-flush" }),
   bool("replica-serve-stale-data", "yes", { alias: "slave-serve-stale-data" }),
@@ -189,7 +194,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   bool("activedefrag", "no"),
   bool("syslog-enabled", "no", { immutable: true }),
   bool("cluster-enabled", "no", { immutable: true }),
-  bool("appendonly", "no", { denyLoading: true, ...I }),
+  bool("appendonly", "no", { denyLoading: true, ...AOF }),
   bool("cluster-allow-reads-when-down", "no"),
   bool("cluster-allow-pubsubshard-when-down", "yes"),
   bool("crash-log-enabled", "yes"),
@@ -198,8 +203,8 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   bool("disable-thp", "yes", { immutable: true }),
   bool("cluster-allow-replica-migration", "yes"),
   bool("replica-announced", "yes"),
-  bool("latency-tracking", "yes", I),
-  bool("aof-disable-auto-gc", "no", I),
+  bool("latency-tracking", "yes"),
+  bool("aof-disable-auto-gc", "no", AOF),
   bool("replica-ignore-disk-write-errors", "no"),
 
   // String configs
@@ -216,12 +221,12 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   str("appendfilename", "appendonly.aof", false, {
     immutable: true,
     validate: "appendfilename",
-    ...I,
+    ...AOF,
   }),
   str("appenddirname", "appendonlydir", false, {
     immutable: true,
     validate: "appenddirname",
-    ...I,
+    ...AOF,
   }),
   str("server_cpulist", "", true, { immutable: true }),
   str("bio_cpulist", "", true, { immutable: true }),
@@ -274,9 +279,8 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
       ["noeviction", 7],
     ],
     "noeviction",
-    I,
   ),
-  enm("appendfsync", [["everysec", 1], ["always", 2], ["no", 0]], "everysec", I),
+  enm("appendfsync", [["everysec", 1], ["always", 2], ["no", 0]], "everysec", AOF),
   enm("oom-score-adj", [["no", 0], ["yes", 1], ["relative", 1], ["absolute", 2]], "no"),
   enm("acl-pubsub-default", [["allchannels", 1], ["resetchannels", 0]], "resetchannels"),
   enm("sanitize-dump-payload", [["no", 0], ["yes", 1], ["clients", 2]], "no", I),
@@ -310,7 +314,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   num("databases", 1n, INT_MAX, "16", { immutable: true, ...I }),
   num("port", 0n, 65535n, "6379", I),
   num("io-threads", 1n, 128n, "1", { immutable: true }),
-  num("auto-aof-rewrite-percentage", 0n, INT_MAX, "100", I),
+  num("auto-aof-rewrite-percentage", 0n, INT_MAX, "100", AOF),
   num("cluster-replica-validity-factor", 0n, INT_MAX, "10", {
     alias: "cluster-slave-validity-factor",
   }),
@@ -321,8 +325,8 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   num("active-defrag-cycle-max", 1n, 99n, "25"),
   num("active-defrag-threshold-lower", 0n, 1000n, "10"),
   num("active-defrag-threshold-upper", 0n, 1000n, "100"),
-  num("lfu-log-factor", 0n, INT_MAX, "10", I),
-  num("lfu-decay-time", 0n, INT_MAX, "1", I),
+  num("lfu-log-factor", 0n, INT_MAX, "10"),
+  num("lfu-decay-time", 0n, INT_MAX, "1"),
   num("replica-priority", 0n, INT_MAX, "100", { alias: "slave-priority" }),
   num("repl-diskless-sync-delay", 0n, INT_MAX, "5"),
   num("maxmemory-samples", 1n, INT_MAX, "5"),
@@ -367,7 +371,8 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   num("repl-backlog-size", 1n, LLONG_MAX, "1048576", { memory: true }),
 
   // Unsigned long long configs
-  num("maxmemory", 0n, ULLONG_MAX, "0", { unsigned: true, memory: true, ...I }),
+  // Accepted and reported, but nothing is evicted yet: a non-default value warns.
+  num("maxmemory", 0n, ULLONG_MAX, "0", { unsigned: true, memory: true }),
   num("cluster-link-sendbuf-limit", 0n, ULLONG_MAX, "0", { unsigned: true, memory: true }),
 
   // size_t configs
@@ -407,7 +412,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
 
   // Other numeric configs
   num("repl-backlog-ttl", 0n, LONG_MAX, "3600"),
-  num("auto-aof-rewrite-min-size", 0n, LLONG_MAX, "67108864", { memory: true, ...I }),
+  num("auto-aof-rewrite-min-size", 0n, LLONG_MAX, "67108864", { memory: true, ...AOF }),
   num("loading-process-events-interval-bytes", 1024n, INT_MAX, "2097152", { hidden: true }),
 
   // TLS configs (this Redis build has TLS; Amber does not)

@@ -67,7 +67,9 @@ export async function startServer(opts: StartOptions = {}): Promise<AmberServer>
   }
   logger.notice(`Running mode=standalone, port=${server.port}.`);
   logger.warning("Server initialized");
-  if (!config.getBool("appendonly")) {
+  // Until the AOF exists (issue 5), the RDB file is the dataset whatever `appendonly`
+  // says; the setting itself is reported at start-up as not implemented.
+  {
     try {
       rdbOf(server).loadAtStart();
     } catch (e) {

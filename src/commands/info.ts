@@ -330,7 +330,8 @@ function persistenceSection(server: Server): Pairs {
     ["rdb_last_cow_size", 0],
     ["rdb_last_load_keys_expired", 0],
     ["rdb_last_load_keys_loaded", 0],
-    ["aof_enabled", cfg(server, "appendonly", "no") === "yes" ? 1 : 0],
+    // No AOF is written yet, whatever `appendonly` says: report what is true.
+    ["aof_enabled", 0],
     ["aof_rewrite_in_progress", 0],
     ["aof_rewrite_scheduled", 0],
     ["aof_last_rewrite_time_sec", -1],
