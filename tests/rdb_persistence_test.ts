@@ -323,3 +323,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test("rdb: SIGKILL during a blocking SAVE leaves the previous dump.rdb intact", async () => {
+  const t = await spawnAmber(["--save", ""]);
+  try {
+    const c = await t.client();
+    await fill(c, 1000);
+    assert.equal(await c.call("SAVE"), "+OK\r\n");
+    const first = readFileSync(join(t.dir, "dump.rdb"));
+    await fill(c, 200_000, "more");
+    c.write(encodeCommand(["SAVE"]));
+    // SAVE blocks the server; kill it while the temp file is being written.
+    for (let i = 0; i < 200 && !readdirSync(t.dir).some((f) => f.startsWith("temp-")); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await t.stop("SIGKILL");
+    const now = readFileSync(join(t.dir, "dump.rdb"));
+    const parsed = parseRdb(new Uint8Array(now));
+    assert.ok(parsed.entries.length === 1000 || parsed.entries.length === 201_000);
+    if (parsed.entries.length === 1000) assert.ok(first.equals(now));
+  } finally {
+    await t.stop("SIGKILL");
+  }
+});
