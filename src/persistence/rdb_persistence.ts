@@ -24,6 +24,8 @@ import { registerInfoSection } from "../commands/info.ts";
 const BGSAVE_RETRY_DELAY_S = 5;
 /** Unacknowledged chunks allowed in flight to the Worker. */
 const MAX_IN_FLIGHT = 4;
+/** A Worker that has not opened the file by then failed to start: fail the BGSAVE. */
+const WORKER_START_TIMEOUT_MS = 10_000;
 /** Main-thread time per chunk the BGSAVE driver aims for. */
 const CHUNK_BUDGET_MS = 1;
 
@@ -37,6 +39,8 @@ interface Bgsave {
   tmp: string;
   aborted: boolean;
   done: Promise<boolean>;
+  /** Fails the BGSAVE if the Worker never answers `open`. */
+  watchdog?: ReturnType<typeof setTimeout>;
 }
 
 /** The RDB state of one server (what Redis keeps in `server.rdb_*` / `lastbgsave_*`). */
@@ -155,6 +159,7 @@ export class RdbPersistence {
     let sent = 0;
     let wake: (() => void) | null = null;
     const finish = (ok: boolean, message?: string) => {
+      clearTimeout(startWatchdog);
       if (this.bgsave !== job) return;
       this.bgsave = null;
       snapshot.finish();
@@ -180,7 +185,8 @@ export class RdbPersistence {
     };
     worker.onmessage = (ev: MessageEvent<WorkerReply>) => {
       const m = ev.data;
-      if (m.op === "ack") {
+      if (m.op === "ready") clearTimeout(startWatchdog);
+      else if (m.op === "ack") {
         acked = m.seq;
         wake?.();
       } else if (m.op === "done") finish(true);
@@ -191,6 +197,12 @@ export class RdbPersistence {
       finish(false, ev.message ?? "worker failed");
     };
     const post = (m: WorkerRequest) => worker.postMessage(m);
+    // Some runtimes report a Worker that cannot load by never answering: do not let
+    // such a BGSAVE stay "in progress" forever.
+    const startWatchdog = job.watchdog = setTimeout(
+      () => finish(false, "the snapshot Worker did not start"),
+      WORKER_START_TIMEOUT_MS,
+    );
     post({ op: "open", path: this.path, tmp, options: this.writerOptions() });
 
     const pump = async () => {
@@ -234,6 +246,7 @@ export class RdbPersistence {
     const job = this.bgsave;
     if (!job) return;
     job.aborted = true;
+    clearTimeout(job.watchdog);
     job.worker.terminate();
     this.bgsave = null;
     job.snapshot.finish();

@@ -6,7 +6,7 @@
  *
  * Messages in:  open {path, tmp, writer options} | db {db, keys, expires}
  *               | entries {seq, list: [key, RdbValue, expireAt?][]} | end
- * Messages out: ack {seq} | done {bytes} | error {message}
+ * Messages out: ready | ack {seq} | done {bytes} | error {message}
  */
 import { RdbFileWriter } from "./rdb_file.ts";
 import type { RdbValue } from "./rdb/types.ts";
@@ -19,6 +19,7 @@ export type WorkerRequest =
   | { op: "end" };
 
 export type WorkerReply =
+  | { op: "ready" }
   | { op: "ack"; seq: number }
   | { op: "done"; bytes: number }
   | { op: "error"; message: string };
@@ -37,6 +38,7 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
     switch (m.op) {
       case "open":
         file = new RdbFileWriter(m.path, m.tmp, m.options);
+        reply({ op: "ready" });
         break;
       case "db":
         file!.selectDb(m.db, m.keys, m.expires);
