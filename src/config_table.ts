@@ -151,11 +151,8 @@ function special(
 }
 
 const I = { implemented: true } as const;
-/**
- * The AOF directives: accepted and validated, but the AOF itself is not written yet,
- * so a non-default value gets the "not implemented" warning until it is.
- */
-const AOF = {} as const;
+/** The AOF directives (src/persistence/aof/). */
+const AOF = I;
 
 /** Every Redis 7.0.15 config, in Redis's table order. */
 export const CONFIG_TABLE: readonly ConfigDef[] = [
@@ -178,7 +175,8 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   bool("lazyfree-lazy-user-flush", "no", I),
   bool("repl-disable-tcp-nodelay", "no"),
   bool("repl-diskless-sync", "yes"),
-  bool("aof-rewrite-incremental-fsync", "yes", AOF),
+  // The base is synced once when complete, not every 4 MB: "no" is not implemented.
+  bool("aof-rewrite-incremental-fsync", "yes"),
   bool("no-appendfsync-on-rewrite", "no", AOF),
   bool("cluster-require-full-coverage", "yes"),
   bool("rdb-save-incremental-fsync", "yes", I),
@@ -204,7 +202,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   bool("cluster-allow-replica-migration", "yes"),
   bool("replica-announced", "yes"),
   bool("latency-tracking", "yes"),
-  bool("aof-disable-auto-gc", "no", AOF),
+  bool("aof-disable-auto-gc", "no"),
   bool("replica-ignore-disk-write-errors", "no"),
 
   // String configs

@@ -8,7 +8,7 @@ import { loadConfig } from "./config.ts";
 import { Logger, type LogLevel } from "./log.ts";
 import { Server } from "./server/server.ts";
 import { commandTable, installFamilies } from "./commands/index.ts";
-import { rdbOf } from "./persistence/rdb_persistence.ts";
+import { aofOf } from "./persistence/aof/aof_persistence.ts";
 import { AMBER_VERSION, REDIS_VERSION, runtimeVersion } from "./version.ts";
 
 export interface StartOptions {
@@ -67,16 +67,14 @@ export async function startServer(opts: StartOptions = {}): Promise<AmberServer>
   }
   logger.notice(`Running mode=standalone, port=${server.port}.`);
   logger.warning("Server initialized");
-  // Until the AOF exists (issue 5), the RDB file is the dataset whatever `appendonly`
-  // says; the setting itself is reported at start-up as not implemented.
-  {
-    try {
-      rdbOf(server).loadAtStart();
-    } catch (e) {
-      // Never serve a partial dataset: stop, as Redis exits on a bad RDB.
-      await server.shutdown({ save: false });
-      throw e;
-    }
+  // With `appendonly yes` the AOF is the dataset, else dump.rdb (loadDataFromDisk).
+  try {
+    aofOf(server).loadAtStart();
+  } catch (e) {
+    // Never serve a partial dataset: stop, as Redis exits on a bad RDB or AOF.
+    logger.warning((e as Error).message);
+    await server.shutdown({ save: false });
+    throw e;
   }
   logger.notice("Ready to accept connections");
   if (opts.handleSignals) {

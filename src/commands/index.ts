@@ -23,6 +23,7 @@ import { sortCommands } from "./sort.ts";
 import { dumpCommands } from "./dump.ts";
 import { persistenceCommands } from "./persistence.ts";
 import { installRdb } from "../persistence/rdb_persistence.ts";
+import { installAof } from "../persistence/aof/aof_persistence.ts";
 
 /** Builds a fresh command table (each server has its own, for per-command stats). */
 export function commandTable(): Map<string, Command> {
@@ -57,4 +58,5 @@ export function installFamilies(server: Server): void {
   installPubSub(server);
   installBlocking(server);
   installRdb(server);
+  installAof(server);
 }

@@ -111,6 +111,8 @@ export interface LoadResult {
   keysLoaded: number;
   keysExpired: number;
   bytes: number;
+  /** Offset just past the RDB's EOF marker and checksum (an old-style AOF tail follows). */
+  end: number;
 }
 
 /** A problem that stops loading; the message names the file offset and key. */
@@ -125,8 +127,13 @@ export function loadRdbFile(
   path: string,
   dbs: Database[],
   limits: ValueLimits,
-  opts: { now?: number; onWarning?: (msg: string) => void; progress?: (bytes: number) => void } =
-    {},
+  opts: {
+    now?: number;
+    onWarning?: (msg: string) => void;
+    progress?: (bytes: number) => void;
+    /** An AOF base keeps keys whose TTL passed (RDBFLAGS_AOF_PREAMBLE): they expire later. */
+    keepExpired?: boolean;
+  } = {},
 ): LoadResult {
   const fd = openSync(path, "r");
   const parser = new RdbParser({
@@ -141,7 +148,7 @@ export function loadRdbFile(
   let nextProgress = 256 * 1024 * 1024;
   const store = (e: RdbEntry) => {
     const db = dbs[e.db];
-    if (e.expireAtMs !== undefined && e.expireAtMs < now) {
+    if (e.expireAtMs !== undefined && e.expireAtMs < now && !opts.keepExpired) {
       keysExpired++;
       return;
     }
@@ -178,7 +185,14 @@ export function loadRdbFile(
   } finally {
     closeSync(fd);
   }
-  return { version: parser.version, aux: parser.aux, keysLoaded, keysExpired, bytes };
+  return {
+    version: parser.version,
+    aux: parser.aux,
+    keysLoaded,
+    keysExpired,
+    bytes,
+    end: parser.offset,
+  };
 }
 
 export function rdbExists(path: string): boolean {

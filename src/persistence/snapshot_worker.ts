@@ -1,19 +1,29 @@
 /**
- * The Worker that turns snapshot chunks into a file: RDB encoding, LZF compression,
+ * The Worker that turns snapshot chunks into a file: an RDB (BGSAVE, or an AOF base
+ * with `aof-use-rdb-preamble yes`) or a RESP `.base.aof`. Encoding, LZF compression,
  * CRC64 and file I/O all happen here, off the main thread (what Redis's fork child
  * does). The main thread streams entries in; each `entries` message is acknowledged
  * so the sender can bound how much is in flight.
  *
- * Messages in:  open {path, tmp, writer options} | db {db, keys, expires}
+ * Messages in:  open {path, tmp, writer options, format} | db {db, keys, expires}
  *               | entries {seq, list: [key, RdbValue, expireAt?][]} | end
  * Messages out: ready | ack {seq} | done {bytes} | error {message}
  */
 import { RdbFileWriter } from "./rdb_file.ts";
+import { AofBaseFileWriter } from "./aof/base_file.ts";
 import type { RdbValue } from "./rdb/types.ts";
 import type { RdbWriterOptions } from "./rdb/writer.ts";
 
 export type WorkerRequest =
-  | { op: "open"; path: string; tmp: string; options: RdbWriterOptions }
+  | {
+    op: "open";
+    path: string;
+    tmp: string;
+    options: RdbWriterOptions;
+    /** `aof`: a RESP base (`#TS:` first when `timestampSec` is set). Default `rdb`. */
+    format?: "rdb" | "aof";
+    timestampSec?: number;
+  }
   | { op: "db"; db: number; keys: number; expires: number }
   | { op: "entries"; seq: number; list: [string, RdbValue, number | undefined][] }
   | { op: "end" };
@@ -26,7 +36,7 @@ export type WorkerReply =
 
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
-let file: RdbFileWriter | null = null;
+let file: RdbFileWriter | AofBaseFileWriter | null = null;
 
 function reply(msg: WorkerReply): void {
   scope.postMessage(msg);
@@ -37,7 +47,9 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   try {
     switch (m.op) {
       case "open":
-        file = new RdbFileWriter(m.path, m.tmp, m.options);
+        file = m.format === "aof"
+          ? new AofBaseFileWriter(m.path, m.tmp, { timestampSec: m.timestampSec })
+          : new RdbFileWriter(m.path, m.tmp, m.options);
         reply({ op: "ready" });
         break;
       case "db":

@@ -134,7 +134,7 @@ export class Server implements KeyspaceHooks {
     old: DatabaseMaps,
   ) => void)[] = [];
   /** Hooks that may deny writes (MISCONF); first non-null message wins. */
-  private writeGuards: (() => string | null)[] = [];
+  private writeGuards: ((c: Client) => string | null)[] = [];
   private shutdownHooks: ((opts: { save?: boolean; force?: boolean }) => Promise<void> | void)[] =
     [];
   cronLoops = 0;
@@ -197,8 +197,16 @@ export class Server implements KeyspaceHooks {
   addFeed(f: FeedListener): void {
     this.feeds.push(f);
   }
-  onBeforeReply(f: () => void): void {
+  /**
+   * `f` runs at the end of each turn, before replies are sent. Any such hook turns off
+   * the direct reply path, so register only while needed: the returned function removes it.
+   */
+  onBeforeReply(f: () => void): () => void {
     this.beforeReplyHooks.push(f);
+    return () => {
+      const i = this.beforeReplyHooks.indexOf(f);
+      if (i >= 0) this.beforeReplyHooks.splice(i, 1);
+    };
   }
   onCron(f: () => void): void {
     this.cronHooks.push(f);
@@ -211,7 +219,8 @@ export class Server implements KeyspaceHooks {
   ): void {
     this.replacedHooks.push(f);
   }
-  addWriteGuard(f: () => string | null): void {
+  /** `f` runs before each write command of `c`; a returned text is the error reply. */
+  addWriteGuard(f: (c: Client) => string | null): void {
     this.writeGuards.push(f);
   }
   private listeningHooks: (() => void)[] = [];
@@ -537,7 +546,7 @@ export class Server implements KeyspaceHooks {
         (cmd.name === "exec" && c.multiQueue !== null && c.multiQueue.some((q) => q.cmd.isWrite)))
     ) {
       for (const g of this.writeGuards) {
-        const msg = g();
+        const msg = g(c);
         if (msg) {
           cmd.rejectedCalls++;
           this.rejectCommand(c, msg, cmd);
@@ -622,6 +631,28 @@ export class Server implements KeyspaceHooks {
    */
   onAfterCommand(f: (c: Client) => void): void {
     this.afterCommandHooks.push(f);
+  }
+
+  /**
+   * Runs one command read from an AOF, as Redis's loadSingleAppendOnlyFile does: no
+   * permission or write-guard checks, queued while `c` is in MULTI (until EXEC), the
+   * reply discarded. Returns an error text for a command that cannot run (unknown name
+   * or wrong arity), else null.
+   */
+  replayCommand(c: Client, argv: string[]): string | null {
+    this.cmdTime = Date.now();
+    let cmd = this.lookupName(argv[0]);
+    if (cmd?.subcommands && argv.length >= 2) cmd = cmd.subcommands.get(argv[1].toLowerCase());
+    if (!cmd) return `Unknown command '${truncate(argv[0], 128)}'`;
+    if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
+      return `Wrong number of arguments for '${cmd.name}'`;
+    }
+    if (c.multiQueue !== null && cmd.name !== "exec") c.multiQueue.push({ cmd, argv });
+    else this.call(c, cmd, argv);
+    c.reply.out = "";
+    this.batch.length = 0;
+    this.cmdTime = 0;
+    return null;
   }
 
   /** Runs a command line as `c` without a socket (in-process use, tests, AOF loading). */

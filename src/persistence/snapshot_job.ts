@@ -1,0 +1,174 @@
+/**
+ * A background snapshot job: the fork-less equivalent of Redis's child process, shared
+ * by BGSAVE and BGREWRITEAOF. It walks a point-in-time `Snapshot` in chunks sized to
+ * take ~1 ms of the main thread each, converts them to the codec's neutral form and
+ * posts them to the snapshot Worker, with at most a few chunks unacknowledged, so
+ * neither the event loop nor memory is swamped. Also owns the spare Worker: creating
+ * one costs 30-200 ms of main-thread time, which a job must not pay while clients wait.
+ */
+import { unlinkSync } from "node:fs";
+import type { Server } from "../server/server.ts";
+import { Snapshot } from "./snapshot.ts";
+import { toRdbValue } from "./values.ts";
+import type { WorkerReply, WorkerRequest } from "./snapshot_worker.ts";
+import type { RdbValue } from "./rdb/types.ts";
+
+/** Unacknowledged chunks allowed in flight to the Worker. */
+const MAX_IN_FLIGHT = 4;
+/** A Worker that has not opened the file by then failed to start: fail the job. */
+const WORKER_START_TIMEOUT_MS = 10_000;
+/** Main-thread time per chunk the driver aims for. */
+const CHUNK_BUDGET_MS = 1;
+
+export type OpenRequest = Extract<WorkerRequest, { op: "open" }>;
+
+/** What kind of child this is (Redis's CHILD_TYPE_RDB / CHILD_TYPE_AOF). */
+export type JobKind = "rdb" | "aof";
+
+const spares = new WeakMap<Server, Worker>();
+const running = new WeakMap<Server, SnapshotJob>();
+
+function newWorker(): Worker {
+  return new Worker(new URL("./snapshot_worker.ts", import.meta.url).href, { type: "module" });
+}
+
+/** Starts the spare Worker (at start-up and after each job). */
+export function prepareWorker(server: Server): void {
+  if (!spares.has(server) && !server.shuttingDown) spares.set(server, newWorker());
+}
+
+/** Stops the spare Worker (shutdown). */
+export function dropWorker(server: Server): void {
+  spares.get(server)?.terminate();
+  spares.delete(server);
+}
+
+function takeWorker(server: Server): Worker {
+  const w = spares.get(server) ?? newWorker();
+  spares.delete(server);
+  return w;
+}
+
+/** The job in progress, if any (Redis's hasActiveChildProcess / child_type). */
+export function activeJob(server: Server): SnapshotJob | undefined {
+  return running.get(server);
+}
+
+/**
+ * One background job. `onFinish(ok, message)` runs exactly once: after the Worker
+ * committed the file (ok), failed, or `abort()` was called (not ok, `aborted` set).
+ */
+export class SnapshotJob {
+  readonly startedAt = Date.now();
+  readonly snapshot: Snapshot;
+  aborted = false;
+  private finished = false;
+  private worker: Worker;
+  private watchdog: ReturnType<typeof setTimeout>;
+  private acked = 0;
+  private sent = 0;
+  private wake: (() => void) | null = null;
+  private resolveDone!: (ok: boolean) => void;
+  readonly done: Promise<boolean> = new Promise((r) => this.resolveDone = r);
+
+  constructor(
+    private server: Server,
+    readonly kind: JobKind,
+    private open: OpenRequest,
+    private onFinish: (ok: boolean, message?: string) => void,
+  ) {
+    if (running.has(server)) throw new Error("another background job is in progress");
+    this.worker = takeWorker(server);
+    const sizes = server.dbs.map((db) => [db.dict.size, db.expires.size]);
+    this.snapshot = Snapshot.start(server);
+    running.set(server, this);
+    this.worker.onmessage = (ev: MessageEvent<WorkerReply>) => {
+      const m = ev.data;
+      if (m.op === "ready") clearTimeout(this.watchdog);
+      else if (m.op === "ack") {
+        this.acked = m.seq;
+        this.wake?.();
+      } else if (m.op === "done") this.finish(true);
+      else this.finish(false, m.message);
+    };
+    this.worker.onerror = (ev) => {
+      ev.preventDefault?.();
+      this.finish(false, ev.message ?? "worker failed");
+    };
+    // Some runtimes report a Worker that cannot load by never answering: do not let
+    // such a job stay "in progress" forever.
+    this.watchdog = setTimeout(
+      () => this.finish(false, "the snapshot Worker did not start"),
+      WORKER_START_TIMEOUT_MS,
+    );
+    this.post(open);
+    this.pump(sizes).catch((e) => this.finish(false, (e as Error).message));
+  }
+
+  get running(): boolean {
+    return !this.finished;
+  }
+
+  private post(m: WorkerRequest): void {
+    this.worker.postMessage(m);
+  }
+
+  private async pump(sizes: number[][]): Promise<void> {
+    let n = 1000;
+    let currentDb = -1;
+    while (!this.finished) {
+      const t0 = performance.now();
+      const chunk = this.snapshot.next(n);
+      if (chunk === null) break;
+      let list: [string, RdbValue, number | undefined][] = [];
+      for (const e of chunk) {
+        if (e.db !== currentDb) {
+          if (list.length > 0) this.post({ op: "entries", seq: ++this.sent, list });
+          list = [];
+          currentDb = e.db;
+          this.post({ op: "db", db: e.db, keys: sizes[e.db][0], expires: sizes[e.db][1] });
+        }
+        list.push([e.key, toRdbValue(e.value), e.expireAt]);
+      }
+      if (list.length > 0) this.post({ op: "entries", seq: ++this.sent, list });
+      const took = performance.now() - t0;
+      n = Math.max(100, Math.min(50_000, Math.round(n * CHUNK_BUDGET_MS / Math.max(took, 0.05))));
+      // Let clients in, and keep the Worker's queue short.
+      await new Promise((r) => setTimeout(r, 0));
+      while (this.sent - this.acked > MAX_IN_FLIGHT && !this.finished) {
+        await new Promise<void>((r) => this.wake = r);
+        this.wake = null;
+      }
+    }
+    if (!this.finished) {
+      this.snapshot.finish();
+      this.post({ op: "end" });
+    }
+  }
+
+  private finish(ok: boolean, message?: string): void {
+    clearTimeout(this.watchdog);
+    if (this.finished) return;
+    this.finished = true;
+    running.delete(this.server);
+    this.snapshot.finish();
+    this.worker.terminate();
+    this.wake?.();
+    if (!ok) {
+      try {
+        unlinkSync(this.open.tmp);
+      } catch { /* not created, or renamed already */ }
+    }
+    this.onFinish(ok, message);
+    this.resolveDone(ok);
+    // The next job's Worker starts now, off the critical path.
+    setTimeout(() => prepareWorker(this.server), 0);
+  }
+
+  /** Stops the job (Redis kills the child with SIGUSR1); its temp file is removed. */
+  abort(): void {
+    if (this.finished) return;
+    this.aborted = true;
+    this.finish(false, "aborted");
+  }
+}
