@@ -13,45 +13,14 @@ import { parseArgs } from "node:util";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type Socket } from "node:net";
-import { removeDir, sendRaw, startAmber, startRedis, type Target } from "./common.ts";
+import { removeDir, startAmber, startRedis } from "./common.ts";
+import { loadMixed } from "./dataset.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: { keys: { type: "string", default: "1000000" } },
 });
 const N = Number(values.keys);
-
-function bulk(s: string): string {
-  return `$${s.length}\r\n${s}\r\n`;
-}
-
-/** Key i of the mixed dataset: 60% strings, 10% each of small list/hash/set/zset. */
-function command(i: number): string {
-  const k = `key:${String(i).padStart(9, "0")}`;
-  switch (i % 10) {
-    case 6:
-      return "*5\r\n" + bulk("RPUSH") + bulk(k) + bulk("a") + bulk(String(i)) + bulk("c");
-    case 7:
-      return "*6\r\n" + bulk("HSET") + bulk(k) + bulk("f1") + bulk(`v${i}`) + bulk("f2") +
-        bulk("x");
-    case 8:
-      return "*5\r\n" + bulk("SADD") + bulk(k) + bulk(String(i)) + bulk("1") + bulk("2");
-    case 9:
-      return "*6\r\n" + bulk("ZADD") + bulk(k) + bulk("1.5") + bulk("m1") + bulk(String(i)) +
-        bulk("m2");
-    default:
-      return "*3\r\n" + bulk("SET") + bulk(k) + bulk(`value:${i}:${"x".repeat(i % 40)}`);
-  }
-}
-
-async function load(t: Target): Promise<void> {
-  for (let i = 0; i < N; i += 10_000) {
-    let s = "";
-    const n = Math.min(10_000, N - i);
-    for (let j = 0; j < n; j++) s += command(i + j);
-    await sendRaw(t.port, new TextEncoder().encode(s), n);
-  }
-}
 
 /** A tiny sequential client: one command at a time, returns latency in ms. */
 class Probe {
@@ -125,7 +94,7 @@ async function measure(name: "amber" | "redis"): Promise<Result> {
   let t = await start(args);
   const dir = t.dir;
   try {
-    await load(t);
+    await loadMixed(t, N);
     const p = await Probe.open(t.port);
     const [saveMs] = await p.call("SAVE");
     const size = statSync(join(dir, "dump.rdb")).size;
