@@ -19,6 +19,8 @@ import type { RdbWriterOptions } from "./rdb/writer.ts";
 import type { WorkerReply, WorkerRequest } from "./snapshot_worker.ts";
 import type { RdbValue } from "./rdb/types.ts";
 import { registerInfoSection } from "../commands/info.ts";
+import { activeJob } from "./snapshot_job.ts";
+import { spawnSnapshotWorker } from "./worker_spawn.ts";
 
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: wait this long after a failed BGSAVE. */
 const BGSAVE_RETRY_DELAY_S = 5;
@@ -64,7 +66,7 @@ export class RdbPersistence {
   constructor(private server: Server) {}
 
   private newWorker(): Worker {
-    return new Worker(new URL("./snapshot_worker.ts", import.meta.url).href, { type: "module" });
+    return spawnSnapshotWorker();
   }
 
   /** Starts the spare Worker (at start-up and after each background job). */
@@ -258,7 +260,8 @@ export class RdbPersistence {
 
   /** serverCron's save-point check (and BGSAVE SCHEDULE). */
   cron(): void {
-    if (this.bgsave) return;
+    // One background job at a time, as one child process in Redis.
+    if (this.bgsave || activeJob(this.server)) return;
     const server = this.server;
     const now = Math.floor(Date.now() / 1000);
     if (this.scheduled) {

@@ -12,6 +12,7 @@ import { Snapshot } from "./snapshot.ts";
 import { toRdbValue } from "./values.ts";
 import type { WorkerReply, WorkerRequest } from "./snapshot_worker.ts";
 import type { RdbValue } from "./rdb/types.ts";
+import { spawnSnapshotWorker } from "./worker_spawn.ts";
 
 /** Unacknowledged chunks allowed in flight to the Worker. */
 const MAX_IN_FLIGHT = 4;
@@ -29,7 +30,7 @@ const spares = new WeakMap<Server, Worker>();
 const running = new WeakMap<Server, SnapshotJob>();
 
 function newWorker(): Worker {
-  return new Worker(new URL("./snapshot_worker.ts", import.meta.url).href, { type: "module" });
+  return spawnSnapshotWorker();
 }
 
 /** Starts the spare Worker (at start-up and after each job). */

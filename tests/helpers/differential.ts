@@ -3,8 +3,9 @@
  * and require byte-for-byte identical raw replies.
  */
 import { RawClient } from "./resp_client.ts";
-import { spawnRedis, startAmber, type TestAmber, type TestProcess } from "./servers.ts";
+import { spawnAmber, spawnRedis, startAmber, type TestAmber, type TestProcess } from "./servers.ts";
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
 
 /** A script step: a command, or a function for steps that are not plain commands. */
 export type Step = string[];
@@ -28,6 +29,44 @@ export async function startPair(args: string[] = []): Promise<Pair> {
     },
     async stop() {
       await Promise.all([redis.stop(), amber.stop()]);
+    },
+  };
+}
+
+/** redis-server and Amber both as subprocesses: Amber from `spawnAmber` (AMBER_BIN if set). */
+export interface ProcessPair {
+  redis: TestProcess;
+  amber: TestProcess;
+  /** A connected client to each. */
+  clients(): Promise<[RawClient, RawClient]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts redis-server and Amber as subprocesses with the same extra arguments, Amber
+ * given the defaults `spawnRedis` gives redis-server (no save points, DEBUG enabled).
+ * Used to test a built binary (AMBER_BIN) the way `startPair` tests the source.
+ */
+export async function startProcessPair(args: string[] = []): Promise<ProcessPair> {
+  const started = await Promise.allSettled([
+    spawnRedis(args),
+    spawnAmber(["--save", "", "--enable-debug-command", "yes", ...args]),
+  ]);
+  const [redis, amber] = started;
+  if (redis.status === "rejected" || amber.status === "rejected") {
+    // Do not leave the one that did start running.
+    for (const s of started) if (s.status === "fulfilled") await s.value.stop("SIGKILL");
+    throw (redis.status === "rejected" ? redis : amber as PromiseRejectedResult).reason;
+  }
+  return {
+    redis: redis.value,
+    amber: amber.value,
+    async clients() {
+      return [await redis.value.client(), await amber.value.client()];
+    },
+    async stop() {
+      await Promise.all([redis.value.stop(), amber.value.stop()]);
+      for (const t of [redis.value, amber.value]) rmSync(t.dir, { recursive: true, force: true });
     },
   };
 }

@@ -42,6 +42,9 @@ export interface AofLoadResult {
   error?: string;
 }
 
+/** A replay longer than this logs a progress line this often. */
+const PROGRESS_EVERY_MS = 2000;
+
 const REPAIR_HINT =
   "make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>";
 
@@ -138,6 +141,8 @@ export function loadSingleAppendOnlyFile(
   let validUpTo = 0;
   let validBeforeMulti = 0;
   const it = readAofCommands(bytes);
+  let commands = 0;
+  let nextProgress = performance.now() + PROGRESS_EVERY_MS;
   let end;
   while (true) {
     const r = it.next();
@@ -147,6 +152,15 @@ export function loadSingleAppendOnlyFile(
     }
     const e = r.value;
     if (e.kind !== "command") continue;
+    if ((++commands & 0x3fff) === 0 && performance.now() >= nextProgress) {
+      // A long replay says how far it is, as the RDB load does.
+      log.notice(
+        `Loading AOF ${name}: ${((from + e.offset) / 2 ** 20).toFixed(0)} MB of ${
+          (size / 2 ** 20).toFixed(0)
+        } MB`,
+      );
+      nextProgress = performance.now() + PROGRESS_EVERY_MS;
+    }
     const isMulti = e.argv[0].toLowerCase() === "multi";
     if (isMulti) validBeforeMulti = validUpTo;
     const err = server.replayCommand(fake, e.argv);
