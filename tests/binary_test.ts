@@ -438,5 +438,103 @@ Deno.test("binary: the Dockerfile ships dist/amber as PID 1 with /data and port 
   assert.match(tasks.compile, /--output dist\/amber src\/cli\.ts$/);
 });
 
-// AOF rewrite scenarios against the binary (BGREWRITEAOF through the embedded Worker,
-// restart from the rewritten base + incr files) are added here with the AOF.
+// ---- the AOF through the binary: rewrite in the embedded Worker, restart recovery ----
+
+function readManifest(dir: string): string {
+  return readFileSync(join(dir, "appendonlydir", "appendonly.aof.manifest"), "latin1");
+}
+
+for (const preamble of ["yes", "no"]) {
+  Deno.test({
+    name: `binary: AOF (preamble ${preamble}) survives SIGKILL, BGREWRITEAOF, more writes; ` +
+      "Redis loads the directory",
+    ignore: ignoreWithoutRedis,
+    async fn() {
+      const args = ["--save", "", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble];
+      let t: TestProcess | undefined;
+      let t2: TestProcess | undefined;
+      let r: TestProcess | undefined;
+      try {
+        t = await spawnAmber(args);
+        const c = await t.client();
+        await fillVaried(c);
+        assert.equal(
+          await c.call("BGREWRITEAOF"),
+          "+Background append only file rewriting started\r\n",
+        );
+        // Writes racing the rewrite land in the new incr file, not lost, not doubled.
+        for (let i = 0; i < 300; i++) await c.call("INCR", "counter");
+        await c.call("RPUSH", "biglist", "during");
+        await waitFor(
+          "the rewrite",
+          async () => (await info(c, "aof_rewrite_in_progress")) === "0",
+        );
+        assert.equal(await info(c, "aof_last_bgrewrite_status"), "ok", t.output());
+        assert.equal(
+          readManifest(t.dir),
+          `file appendonly.aof.2.base.${preamble === "yes" ? "rdb" : "aof"} seq 2 type b\n` +
+            "file appendonly.aof.2.incr.aof seq 2 type i\n",
+        );
+        await c.call("SET", "after", "rewrite");
+        await c.call("EXPIRE", "after", "100000");
+        const before = await dumpDataset(c);
+        // No shutdown: SIGKILL, the AOF must hold every acknowledged write.
+        await t.stop("SIGKILL");
+
+        t2 = await spawnAmber(args, t.dir);
+        const c2 = await t2.client();
+        assert.equal(await c2.call("GET", "counter"), "$3\r\n300\r\n");
+        assert.deepEqual(diffDatasets(before, await dumpDataset(c2)), []);
+        await t2.stop("SIGKILL");
+
+        const check = spawnSync(
+          "redis-check-aof",
+          [join(t.dir, "appendonlydir", "appendonly.aof.manifest")],
+          { encoding: "latin1" },
+        );
+        assert.equal(check.status, 0, check.stdout + check.stderr);
+        r = await spawnRedis(["--appendonly", "yes"], t.dir);
+        assert.deepEqual(diffDatasets(before, await dumpDataset(await r.client())), []);
+      } finally {
+        await cleanup(r, true);
+        await cleanup(t2, true);
+        await cleanup(t);
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "binary: CONFIG SET appendonly yes writes a base in the Worker; a torn tail is truncated",
+  ignore,
+  async fn() {
+    let t: TestProcess | undefined;
+    let t2: TestProcess | undefined;
+    try {
+      t = await spawnAmber(["--save", ""]);
+      const c = await t.client();
+      await fill(c, 20_000);
+      assert.equal(await c.call("CONFIG", "SET", "appendonly", "yes"), "+OK\r\n");
+      await c.call("SET", "x", "1");
+      await waitFor("the first rewrite", async () =>
+        (await info(c, "aof_rewrites")) === "1" &&
+        (await info(c, "aof_rewrite_in_progress")) === "0");
+      assert.match(readManifest(t.dir), /type b\n.*seq 1 type i\n$/s);
+      await c.call("SET", "y", "2");
+      await t.stop("SIGKILL");
+      // A write torn by a crash: the last incr ends mid-command.
+      const incr = join(t.dir, "appendonlydir", "appendonly.aof.1.incr.aof");
+      Deno.writeFileSync(incr, new TextEncoder().encode("*3\r\n$3\r\nSET\r\n$1\r\nz"), {
+        append: true,
+      });
+      t2 = await spawnAmber(["--save", "", "--appendonly", "yes"], t.dir);
+      const c2 = await t2.client();
+      assert.equal(await c2.call("DBSIZE"), ":20002\r\n");
+      assert.equal(await c2.call("GET", "y"), "$1\r\n2\r\n");
+      assert.match(t2.output(), /!!! Truncating the AOF appendonly\.aof\.1\.incr\.aof at offset/);
+    } finally {
+      await cleanup(t2, true);
+      await cleanup(t);
+    }
+  },
+});
