@@ -222,6 +222,28 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "dump: an intset keeps the width it grew to after SREM, through DUMP/RESTORE and DEBUG RELOAD",
+  ignore: noRedis,
+  async fn() {
+    await withPair(["--enable-debug-command", "yes"], async (r, a) => {
+      const steps = [
+        ["SADD", "s16", "1", "2", "100000"],
+        ["SREM", "s16", "100000"],
+        ["SADD", "s32", "-5", "9000000000"],
+        ["SREM", "s32", "9000000000"],
+      ];
+      await onBoth(r, a, steps);
+      await compareDumps(r, a, ["s16", "s32"]);
+      // RESTORE of a wide intset, and a save/load cycle, keep the width.
+      const wide = parseReply(await r.call("DUMP", "s32")) as string;
+      await compareScript(r, a, [["RESTORE", "copy", "0", wide], ["DEBUG", "RELOAD"]]);
+      await compareDumps(r, a, ["s16", "s32", "copy"]);
+    });
+  },
+});
+
+Deno.test({
   name: "dump: payloads match under other encoding limits",
   ignore: noRedis,
   async fn() {

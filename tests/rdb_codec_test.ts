@@ -930,6 +930,17 @@ function randomDataset(seed: number, keys: number): RdbEntry[] {
   return out;
 }
 
+/**
+ * `v` minus the intset bytes the reader adds (checked here against a fresh encoding of
+ * the members: random datasets never shrink an intset).
+ */
+function withoutBlob(v: RdbValue): RdbValue {
+  if (v.type !== "set" || v.blob === undefined) return v;
+  const { blob, ...rest } = v;
+  assert.deepEqual(latin1Bytes(blob), intsetEncode(v.members));
+  return rest;
+}
+
 Deno.test("writer: random datasets round-trip through the reader, in any chunking", () => {
   for (const seed of [1, 2, 3, 4]) {
     const data = randomDataset(seed, 400);
@@ -938,7 +949,11 @@ Deno.test("writer: random datasets round-trip through the reader, in any chunkin
       const got = parseRdb(file);
       // The hints in randomDataset are the ones the reader reports, so it all comes back.
       const byDb = [...data].sort((a, b) => a.db - b.db);
-      assert.deepEqual(got.entries, byDb, `seed ${seed} ${JSON.stringify(opts)}`);
+      assert.deepEqual(
+        got.entries.map((e) => ({ ...e, value: withoutBlob(e.value) })),
+        byDb,
+        `seed ${seed} ${JSON.stringify(opts)}`,
+      );
       assert.equal(got.version, 10);
       assert.deepEqual([...got.aux.keys()], [
         "redis-ver",
@@ -1171,7 +1186,7 @@ Deno.test("dump: round trips every type; refuses bad footers and bad bodies like
   for (const e of randomDataset(12, 150)) {
     const payload = encodeDump(e.value);
     assert.ok(verifyDumpPayload(payload));
-    assert.deepEqual(decodeDump(payload), e.value, e.key);
+    assert.deepEqual(withoutBlob(decodeDump(payload)), e.value, e.key);
   }
   const p = encodeDump({ type: "string", value: "hello" });
   const refuse = (b: Uint8Array | string, message: string, opts = {}) => {

@@ -26,13 +26,10 @@ export function toRdbValue(v: Value): RdbValue {
     };
   }
   if (v instanceof SetValue) {
-    const intset = v.isIntset;
-    return {
-      type: "set",
-      members: v.toArray(),
-      intset,
-      encoding: intset ? "intset" : "hashtable",
-    };
+    const blob = v.intsetBlob();
+    return blob !== null
+      ? { type: "set", members: v.toArray(), intset: true, encoding: "intset", blob }
+      : { type: "set", members: v.toArray(), intset: false, encoding: "hashtable" };
   }
   if (v instanceof HashValue) {
     const entries: [string, string][] = [];
@@ -86,7 +83,12 @@ export function fromRdbValue(r: RdbValue, lim: ValueLimits): Value | null {
     }
     case "set": {
       if (r.members.length === 0) return null;
-      // rdbLoadObject's rules: intset when small enough and all integers.
+      // rdbLoadObject keeps a loaded intset as it is (its width too) unless it is too big.
+      if (r.blob !== undefined && r.members.length <= lim.setMaxIntset) {
+        const s = SetValue.fromIntsetBlob(r.blob);
+        if (s !== null) return s;
+      }
+      // Otherwise its rules: intset when small enough and all integers.
       return SetValue.fromMembers(r.members, lim.setMaxIntset);
     }
     case "hash":

@@ -483,7 +483,8 @@ export class RdbParser {
       case RdbType.SET_INTSET: {
         this.readBlob();
         const members = this.decode(intsetDecode);
-        return { type: "set", members, intset: true, encoding: "intset" };
+        const blob = latin1(this.bb, this.bs, this.be);
+        return { type: "set", members, intset: true, encoding: "intset", blob };
       }
       case RdbType.SET_LISTPACK: {
         this.readBlob();

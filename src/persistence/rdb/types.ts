@@ -45,6 +45,12 @@ export interface RdbSet {
   /** Shorthand for `encoding: "intset"`. */
   intset?: boolean;
   encoding?: "intset" | "hashtable" | "listpack";
+  /**
+   * The intset bytes as Redis holds them (Latin-1). An intset keeps the width it grew
+   * to after removals, so re-encoding `members` could pick a smaller one: when present,
+   * the writer writes these bytes and loading keeps them.
+   */
+  blob?: string;
 }
 
 export interface RdbZset {

@@ -29,6 +29,7 @@ import {
   RDB_VERSION_7_0,
   RdbEntry,
   RdbOpcode,
+  RdbSet,
   RdbType,
   RdbValue,
   stringToInt64,
@@ -467,7 +468,11 @@ export class RdbWriter {
         return;
       }
       case RdbType.SET_INTSET:
-        this.rawBytes(intsetEncode((value as { members: string[] }).members)!);
+        this.rawBytes(
+          (value as RdbSet).blob !== undefined
+            ? latin1Bytes((value as RdbSet).blob!)
+            : intsetEncode((value as RdbSet).members)!,
+        );
         return;
       case RdbType.SET: {
         const m = (value as { members: string[] }).members;
