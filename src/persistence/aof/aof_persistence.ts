@@ -106,13 +106,24 @@ export class AofPersistence {
    */
   private turnMarks = new Map<Client, number>();
 
+  /** Settings read on every write, cached (config.get lowercases and looks up). */
+  private policy: AppendFsync;
+  private timestamps: boolean;
+  private noFsyncOnRewrite: boolean;
+
   constructor(private server: Server, fileOps: AofFileOps = nodeFileOps) {
     const cfg = server.config;
+    this.policy = cfg.get("appendfsync") as AppendFsync;
+    this.timestamps = cfg.getBool("aof-timestamp-enabled");
+    this.noFsyncOnRewrite = cfg.getBool("no-appendfsync-on-rewrite");
+    cfg.onChange("appendfsync", (v: string) => this.policy = v as AppendFsync);
+    cfg.onChange("aof-timestamp-enabled", (v: string) => this.timestamps = v === "yes");
+    cfg.onChange("no-appendfsync-on-rewrite", (v: string) => this.noFsyncOnRewrite = v === "yes");
     this.writer = new AofWriter({
       logger: server.logger,
-      appendfsync: () => cfg.get("appendfsync") as AppendFsync,
-      timestampsEnabled: () => cfg.getBool("aof-timestamp-enabled"),
-      skipFsync: () => cfg.getBool("no-appendfsync-on-rewrite") && this.childActive(),
+      appendfsync: () => this.policy,
+      timestampsEnabled: () => this.timestamps,
+      skipFsync: () => this.noFsyncOnRewrite && this.childActive(),
     }, fileOps);
   }
 
@@ -410,7 +421,7 @@ export class AofPersistence {
   private beforeReply(): void {
     if (this.state === "off") return;
     const ok = this.writer.flush(false);
-    if (!ok && this.server.config.get("appendfsync") === "always") this.failTurn();
+    if (!ok && this.policy === "always") this.failTurn();
     this.turnMarks.clear();
   }
 
@@ -430,7 +441,7 @@ export class AofPersistence {
     if (this.state === "off") return null;
     const err = this.writer.writeError;
     if (err !== null) return `MISCONF Errors writing to the AOF file: ${err}`;
-    if (!this.turnMarks.has(c) && this.server.config.get("appendfsync") === "always") {
+    if (this.policy === "always" && !this.turnMarks.has(c)) {
       this.turnMarks.set(c, c.reply.out.length);
     }
     return null;
@@ -819,6 +830,11 @@ export function aofOf(server: Server): AofPersistence {
   let s = states.get(server);
   if (!s) states.set(server, s = new AofPersistence(server));
   return s;
+}
+
+/** Test seam: makes `server`'s AOF writer use `ops` (fake disks that fail on demand). */
+export function setAofFileOps(server: Server, ops: AofFileOps): void {
+  aofOf(server).writer.setFileOps(ops);
 }
 
 registerInfoSection("persistence", (server, fields) => aofOf(server).info(fields));

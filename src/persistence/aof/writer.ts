@@ -19,7 +19,7 @@
 import { close, closeSync, fdatasync, fdatasyncSync, ftruncateSync, writeSync } from "node:fs";
 import type { PropagatedOp } from "../../server/server.ts";
 import type { Logger } from "../../log.ts";
-import { encodeAofCommand, encodeTimestamp } from "./stream.ts";
+import { encodeTimestamp } from "./stream.ts";
 
 export type AppendFsync = "always" | "everysec" | "no";
 
@@ -70,9 +70,9 @@ export class AofWriter {
   /** The open incr file (-1: none), and its name for log lines. */
   fd = -1;
   fileName = "";
-  private parts: string[] = [];
+  /** aof_buf: the turn's commands, encoded straight into bytes (no string building). */
+  private buf = new Uint8Array(64 * 1024);
   private bufLength = 0;
-  private bytes = new Uint8Array(64 * 1024);
   /** The db the last appended command ran in (-1: the next command gets a SELECT). */
   selectedDb = -1;
   private curTimestamp = 0;
@@ -99,6 +99,11 @@ export class AofWriter {
 
   constructor(private host: AofWriterHost, private fs: AofFileOps = nodeFileOps) {}
 
+  /** Test seam: the file operations of a running writer (failure injection). */
+  setFileOps(fs: AofFileOps): void {
+    this.fs = fs;
+  }
+
   /** Bytes waiting to be written (aof_buffer_length). */
   get bufferLength(): number {
     return this.bufLength;
@@ -111,9 +116,38 @@ export class AofWriter {
     return null;
   }
 
+  private room(n: number): void {
+    if (this.bufLength + n <= this.buf.length) return;
+    const nb = new Uint8Array(Math.max(this.bufLength + n, this.buf.length * 2));
+    nb.set(this.buf.subarray(0, this.bufLength));
+    this.buf = nb;
+  }
+
+  /** Appends Latin-1 text that is known to fit (room() was called). */
+  private put(s: string): void {
+    const b = this.buf;
+    let p = this.bufLength;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    this.bufLength = p;
+  }
+
   private append(s: string): void {
-    this.parts.push(s);
-    this.bufLength += s.length;
+    this.room(s.length);
+    this.put(s);
+  }
+
+  /** catAppendOnlyGenericCommand: `*<argc>\r\n` then `$<len>\r\n<arg>\r\n` per argument. */
+  private appendCommand(argv: readonly string[]): void {
+    let n = 16;
+    for (let i = 0; i < argv.length; i++) n += argv[i].length + 16;
+    this.room(n);
+    this.put(`*${argv.length}\r\n`);
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i];
+      this.put(`$${a.length}\r\n`);
+      this.put(a);
+      this.put("\r\n");
+    }
   }
 
   /** feedAppendOnlyFile for each op: `#TS:` when the second changed, SELECT, the command. */
@@ -129,26 +163,17 @@ export class AofWriter {
         }
       }
       if (op.db !== this.selectedDb) {
-        this.append(encodeAofCommand(["SELECT", String(op.db)]));
+        this.appendCommand(["SELECT", String(op.db)]);
         this.selectedDb = op.db;
       }
-      this.append(encodeAofCommand(op.argv));
+      this.appendCommand(op.argv);
     }
   }
 
   /** Drops what is buffered (the AOF was turned off or the buffer belongs to a dead file). */
   discardBuffer(): void {
-    this.parts = [];
     this.bufLength = 0;
-  }
-
-  private takeBytes(): number {
-    const s = this.parts.length === 1 ? this.parts[0] : this.parts.join("");
-    const n = s.length;
-    if (this.bytes.length < n) this.bytes = new Uint8Array(Math.max(n, this.bytes.length * 2));
-    const b = this.bytes;
-    for (let i = 0; i < n; i++) b[i] = s.charCodeAt(i);
-    return n;
+    if (this.buf.length > 4 * 1024 * 1024) this.buf = new Uint8Array(64 * 1024);
   }
 
   private logWriteError(msg: string): void {
@@ -196,10 +221,10 @@ export class AofWriter {
       );
     }
     this.flushPostponedStart = 0;
-    const n = this.takeBytes();
+    const n = this.bufLength;
     let written = 0;
     try {
-      while (written < n) written += this.fs.writeSync(this.fd, this.bytes, written, n - written);
+      while (written < n) written += this.fs.writeSync(this.fd, this.buf, written, n - written);
     } catch (e) {
       this.onWriteError(e, written, n);
       return false;
@@ -211,7 +236,6 @@ export class AofWriter {
     this.currentSize += n;
     this.lastIncrSize += n;
     this.discardBuffer();
-    if (this.bytes.length > 4 * 1024 * 1024) this.bytes = new Uint8Array(64 * 1024);
     return this.fsyncIfNeeded(policy, syncInProgress);
   }
 
@@ -241,9 +265,8 @@ export class AofWriter {
     if (written > 0) {
       this.currentSize += written;
       this.lastIncrSize += written;
-      const s = this.parts.join("").slice(written);
-      this.parts = [s];
-      this.bufLength = s.length;
+      this.buf.copyWithin(0, written, this.bufLength);
+      this.bufLength -= written;
     }
   }
 
