@@ -5,12 +5,19 @@
 import process from "node:process";
 import { startServer } from "./main.ts";
 import { ConfigFileError } from "./config.ts";
+import { LoadAborted } from "./persistence/loading.ts";
 import { AMBER_VERSION, REDIS_VERSION, runtimeVersion } from "./version.ts";
+import { runCheckRdb } from "./tools/check_rdb.ts";
+import { runCheckAof } from "./tools/check_aof.ts";
+import { runDump } from "./tools/dump.ts";
 
 const USAGE = `Usage: ./amber [/path/to/redis.conf] [options] [-]
        ./amber - (read config from stdin)
        ./amber -v or --version
        ./amber -h or --help
+       ./amber check-rdb <file.rdb>
+       ./amber check-aof [--fix] [--yes] [--truncate-to-timestamp $timestamp] <file.manifest|file.aof|dir>
+       ./amber dump <file.rdb|file.aof|file.manifest|dir> [--db N] [--match PATTERN] [--format json|resp]
 
 Examples:
        ./amber (run the server with default conf)
@@ -21,6 +28,10 @@ Examples:
 `;
 
 export async function main(args: string[]): Promise<number> {
+  // Operator tools are modes of the same binary, as redis-check-rdb is of redis-server.
+  if (args[0] === "check-rdb") return await runCheckRdb(args.slice(1));
+  if (args[0] === "check-aof") return await runCheckAof(args.slice(1));
+  if (args[0] === "dump") return await runDump(args.slice(1));
   if (args[0] === "-v" || args[0] === "--version") {
     console.log(
       `Amber server v=${AMBER_VERSION} redis_version=${REDIS_VERSION} runtime=${runtimeVersion()} bits=64`,
@@ -36,6 +47,8 @@ export async function main(args: string[]): Promise<number> {
     await amber.closed;
     return 0;
   } catch (e) {
+    // SIGTERM while loading: the shutdown already happened, nothing went wrong.
+    if (e instanceof LoadAborted) return 0;
     if (e instanceof ConfigFileError) {
       process.stderr.write(e.message + "\n");
       return 1;

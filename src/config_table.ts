@@ -340,7 +340,7 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
   num("repl-ping-replica-period", 1n, INT_MAX, "10", { alias: "repl-ping-slave-period" }),
   num("list-compress-depth", 0n, INT_MAX, "0", I),
   num("rdb-key-save-delay", INT_MIN, INT_MAX, "0", { hidden: true }),
-  num("key-load-delay", INT_MIN, INT_MAX, "0", { hidden: true }),
+  num("key-load-delay", INT_MIN, INT_MAX, "0", { hidden: true, ...I }),
   num("active-expire-effort", 1n, 10n, "1", I),
   num("hz", 0n, INT_MAX, "10", I),
   num("min-replicas-to-write", 0n, INT_MAX, "0", { alias: "min-slaves-to-write" }),

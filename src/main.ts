@@ -9,6 +9,7 @@ import { Logger, type LogLevel } from "./log.ts";
 import { Server } from "./server/server.ts";
 import { commandTable, installFamilies } from "./commands/index.ts";
 import { aofOf } from "./persistence/aof/aof_persistence.ts";
+import { LoadAborted } from "./persistence/loading.ts";
 import { AMBER_VERSION, REDIS_VERSION, runtimeVersion } from "./version.ts";
 
 export interface StartOptions {
@@ -67,24 +68,29 @@ export async function startServer(opts: StartOptions = {}): Promise<AmberServer>
   }
   logger.notice(`Running mode=standalone, port=${server.port}.`);
   logger.warning("Server initialized");
-  // With `appendonly yes` the AOF is the dataset, else dump.rdb (loadDataFromDisk).
-  try {
-    aofOf(server).loadAtStart();
-  } catch (e) {
-    // Never serve a partial dataset: stop, as Redis exits on a bad RDB or AOF.
-    logger.warning((e as Error).message);
-    await server.shutdown({ save: false });
-    throw e;
-  }
-  logger.notice("Ready to accept connections");
   if (opts.handleSignals) {
     const onSignal = (sig: string) => {
-      logger.warning(`Received ${sig} scheduling shutdown...`);
+      logger.warning(
+        server.loading !== null
+          ? `Received ${sig} during loading, scheduling shutdown.`
+          : `Received ${sig} scheduling shutdown...`,
+      );
       server.shutdown().then(() => process.exit(0));
     };
     process.on("SIGTERM", () => onSignal("SIGTERM"));
     process.on("SIGINT", () => onSignal("SIGINT"));
   }
+  // With `appendonly yes` the AOF is the dataset, else dump.rdb (loadDataFromDisk). The
+  // event loop turns while it loads: clients connect and get -LOADING until it is done.
+  try {
+    await aofOf(server).loadAtStart();
+  } catch (e) {
+    // Never serve a partial dataset: stop, as Redis exits on a bad RDB or AOF.
+    if (!(e instanceof LoadAborted)) logger.warning((e as Error).message);
+    await server.shutdown({ save: false });
+    throw e;
+  }
+  logger.notice("Ready to accept connections");
   return {
     server,
     port: server.port,

@@ -70,7 +70,7 @@ export const configCommands: HandlerMap = {
       isLocalClient(c),
     );
     try {
-      configSet(c.server.config, pairs, { allowProtected });
+      configSet(c.server.config, pairs, { allowProtected, loading: c.server.loading !== null });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       c.reply.error(e.message);

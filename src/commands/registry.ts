@@ -32,6 +32,8 @@ export interface Command {
   readonly pubsubAllowed: boolean;
   /** Runs at once inside MULTI instead of being queued. */
   readonly multiImmediate: boolean;
+  /** Allowed while the dataset is loading (Redis's CMD_LOADING). */
+  readonly okLoading: boolean;
   /** Statistics (INFO commandstats). */
   calls: number;
   usec: number;
@@ -71,6 +73,7 @@ function makeCommand(name: string, meta: CommandMeta, handler: Handler, parent?:
     noAuth: flags.has("no_auth"),
     pubsubAllowed: PUBSUB_ALLOWED.has(top),
     multiImmediate: MULTI_IMMEDIATE.has(name),
+    okLoading: flags.has("loading"),
     calls: 0,
     usec: 0,
     rejectedCalls: 0,

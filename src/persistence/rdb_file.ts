@@ -22,6 +22,7 @@ import { RdbWriter, type RdbWriterOptions } from "./rdb/writer.ts";
 import type { RdbEntry, RdbValue } from "./rdb/types.ts";
 import { fromRdbValue, type ValueLimits } from "./values.ts";
 import type { Database } from "../keyspace/db.ts";
+import { debugDelay, runSteps } from "../util/steps.ts";
 
 /** An RDB file being written: bytes go to `tmp`, which replaces `path` on commit. */
 export class RdbFileWriter {
@@ -118,23 +119,43 @@ export interface LoadResult {
 /** A problem that stops loading; the message names the file offset and key. */
 export class RdbLoadError extends Error {}
 
+export interface RdbLoadOptions {
+  now?: number;
+  onWarning?: (msg: string) => void;
+  /** Called about every 256 MiB read (the log's progress lines). */
+  progress?: (bytes: number) => void;
+  /** Called after each read with the bytes read so far (INFO loading_loaded_bytes). */
+  onRead?: (bytes: number) => void;
+  /** An AOF base keeps keys whose TTL passed (RDBFLAGS_AOF_PREAMBLE): they expire later. */
+  keepExpired?: boolean;
+  /** `key-load-delay`: a pause after each key (see debugDelay). */
+  keyLoadDelay?: number;
+}
+
 /**
- * Loads `path` into `dbs` (which must be empty). Keys whose TTL has passed are dropped
- * as Redis's master does. Throws RdbLoadError on any damage: the caller must not start
- * with a partial dataset. `progress` is called about every 256 MiB read.
+ * Loads `path` into `dbs` (which must be empty), at once. Keys whose TTL has passed are
+ * dropped as Redis's master does. Throws RdbLoadError on any damage: the caller must
+ * not start with a partial dataset.
  */
 export function loadRdbFile(
   path: string,
   dbs: Database[],
   limits: ValueLimits,
-  opts: {
-    now?: number;
-    onWarning?: (msg: string) => void;
-    progress?: (bytes: number) => void;
-    /** An AOF base keeps keys whose TTL passed (RDBFLAGS_AOF_PREAMBLE): they expire later. */
-    keepExpired?: boolean;
-  } = {},
+  opts: RdbLoadOptions = {},
 ): LoadResult {
+  return runSteps(loadRdbFileSteps(path, dbs, limits, opts));
+}
+
+/** Keys stored between two yields of loadRdbFileSteps. */
+const KEYS_PER_STEP = 1024;
+
+/** loadRdbFile as steps: yields every ~1k keys, so a caller can serve clients between. */
+export function* loadRdbFileSteps(
+  path: string,
+  dbs: Database[],
+  limits: ValueLimits,
+  opts: RdbLoadOptions = {},
+): Generator<void, LoadResult, void> {
   const fd = openSync(path, "r");
   const parser = new RdbParser({
     databases: dbs.length,
@@ -142,6 +163,7 @@ export function loadRdbFile(
     onWarning: (msg) => opts.onWarning?.(msg),
   });
   const now = opts.now ?? Date.now();
+  const keyLoadDelay = opts.keyLoadDelay ?? 0;
   let keysLoaded = 0;
   let keysExpired = 0;
   let bytes = 0;
@@ -152,29 +174,39 @@ export function loadRdbFile(
       keysExpired++;
       return;
     }
-    if (db.dict.has(e.key)) {
-      throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${e.db}`);
-    }
+    // One lookup instead of has() + set(): the size tells whether the key was new.
+    const dict = db.dict;
+    const before = dict.size;
     const v = fromRdbValue(e.value, limits);
     if (v === null) return;
-    db.dict.set(e.key, v);
+    dict.set(e.key, v);
+    if (dict.size === before) {
+      throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${e.db}`);
+    }
     db.lru.set(e.key, 0);
     if (e.expireAtMs !== undefined) db.expires.set(e.key, e.expireAtMs);
     keysLoaded++;
+    if (keyLoadDelay) debugDelay(keyLoadDelay);
   };
   try {
     const buf = new Uint8Array(1 << 20);
+    let n = 0;
     while (true) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      bytes += n;
+      const got = readSync(fd, buf, 0, buf.length, null);
+      if (got === 0) break;
+      bytes += got;
       // The parser may keep a reference to the chunk: hand it a copy of what was read.
-      parser.push(buf.slice(0, n));
-      for (let e = parser.next(); e !== null; e = parser.next()) store(e);
+      parser.push(buf.slice(0, got));
+      for (let e = parser.next(); e !== null; e = parser.next()) {
+        store(e);
+        if (++n % KEYS_PER_STEP === 0) yield;
+      }
+      opts.onRead?.(bytes);
       if (bytes >= nextProgress) {
         opts.progress?.(bytes);
         nextProgress += 256 * 1024 * 1024;
       }
+      yield;
     }
     parser.finish();
     for (let e = parser.next(); e !== null; e = parser.next()) store(e);

@@ -11,7 +11,15 @@
 import process from "node:process";
 import type { Server } from "../server/server.ts";
 import { toRdbValue, valueLimits } from "./values.ts";
-import { loadRdbFile, rdbExists, RdbFileWriter, RdbLoadError } from "./rdb_file.ts";
+import {
+  loadRdbFileSteps,
+  type LoadResult,
+  rdbExists,
+  RdbFileWriter,
+  RdbLoadError,
+} from "./rdb_file.ts";
+import { statSync } from "node:fs";
+import { LoadAborted, loadWhileServing, setLoadedBytes } from "./loading.ts";
 import type { RdbWriterOptions } from "./rdb/writer.ts";
 import { registerInfoSection } from "../commands/info.ts";
 import { activeJob, dropWorker, prepareWorker, SnapshotJob } from "./snapshot_job.ts";
@@ -128,7 +136,7 @@ export class RdbPersistence {
   /** serverCron's save-point check (and BGSAVE SCHEDULE). */
   cron(): void {
     // One background job at a time, as one child process in Redis.
-    if (this.bgsave || activeJob(this.server)) return;
+    if (this.bgsave || activeJob(this.server) || this.server.loading !== null) return;
     const server = this.server;
     const now = Math.floor(Date.now() / 1000);
     if (this.scheduled) {
@@ -149,42 +157,51 @@ export class RdbPersistence {
   }
 
   /** Loads dir/dbfilename at start, as Redis does when AOF is off. */
-  loadAtStart(): void {
+  async loadAtStart(): Promise<void> {
     const server = this.server;
     const path = this.path;
     if (!rdbExists(path)) return;
     const t0 = performance.now();
-    server.expiryPaused = true;
     try {
-      const r = loadRdbFile(path, server.dbs, valueLimits(server.config), {
-        onWarning: (msg) => server.logger.warning(msg),
-        progress: (bytes) =>
-          server.logger.notice(`Loading RDB: ${(bytes / 2 ** 20).toFixed(0)} MB read`),
-      });
-      const ver = r.aux.get("redis-ver");
-      if (ver) server.logger.notice(`Loading RDB produced by version ${ver}`);
-      const ctime = Number(r.aux.get("ctime"));
-      if (ctime) server.logger.notice(`RDB age ${Math.floor(Date.now() / 1000) - ctime} seconds`);
-      const mem = Number(r.aux.get("used-mem"));
-      if (mem) {
-        server.logger.notice(`RDB memory usage when created ${(mem / 1024 / 1024).toFixed(2)} Mb`);
-      }
-      server.logger.notice(
-        `Done loading RDB, keys loaded: ${r.keysLoaded}, keys expired: ${r.keysExpired}.`,
+      const r = await loadWhileServing(
+        server,
+        statSync(path).size,
+        loadRdbFileSteps(path, server.dbs, valueLimits(server.config), {
+          onWarning: (msg) => server.logger.warning(msg),
+          progress: (bytes) =>
+            server.logger.notice(`Loading RDB: ${(bytes / 2 ** 20).toFixed(0)} MB read`),
+          onRead: (bytes) => setLoadedBytes(server, bytes),
+          keyLoadDelay: server.config.getInt("key-load-delay"),
+        }),
       );
-      this.lastLoadKeysLoaded = r.keysLoaded;
-      this.lastLoadKeysExpired = r.keysExpired;
-      server.logger.notice(
-        `DB loaded from disk: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`,
-      );
+      this.logLoaded(r, t0);
     } catch (e) {
       for (const db of server.dbs) db.clear();
+      if (e instanceof LoadAborted) throw e;
       const what = e instanceof RdbLoadError ? e.message : String(e);
       server.logger.warning(`Fatal error loading the DB: ${what}. Exiting.`);
       throw new RdbLoadError(`Fatal error loading the DB ${path}: ${what}`);
-    } finally {
-      server.expiryPaused = false;
     }
+  }
+
+  private logLoaded(r: LoadResult, t0: number): void {
+    const server = this.server;
+    const ver = r.aux.get("redis-ver");
+    if (ver) server.logger.notice(`Loading RDB produced by version ${ver}`);
+    const ctime = Number(r.aux.get("ctime"));
+    if (ctime) server.logger.notice(`RDB age ${Math.floor(Date.now() / 1000) - ctime} seconds`);
+    const mem = Number(r.aux.get("used-mem"));
+    if (mem) {
+      server.logger.notice(`RDB memory usage when created ${(mem / 1024 / 1024).toFixed(2)} Mb`);
+    }
+    server.logger.notice(
+      `Done loading RDB, keys loaded: ${r.keysLoaded}, keys expired: ${r.keysExpired}.`,
+    );
+    this.lastLoadKeysLoaded = r.keysLoaded;
+    this.lastLoadKeysExpired = r.keysExpired;
+    server.logger.notice(
+      `DB loaded from disk: ${((performance.now() - t0) / 1000).toFixed(3)} seconds`,
+    );
   }
 
   /** INFO persistence: the RDB fields. */
@@ -233,6 +250,8 @@ export function installRdb(server: Server): void {
   server.onShutdown((opts) => {
     rdb.killBgsave();
     dropWorker(server);
+    // Redis never saves a dataset it has not finished loading.
+    if (server.loading !== null) return;
     const save = opts.save ?? server.config.saveParams().length > 0;
     if (!save) return;
     server.logger.notice("Saving the final RDB snapshot before exiting.");

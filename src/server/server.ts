@@ -25,6 +25,16 @@ import { type Command, lookupCommand } from "../commands/registry.ts";
 import { activeExpireCycle } from "../keyspace/expire.ts";
 import { CursorTable } from "../keyspace/scan.ts";
 
+/** A load in progress, for INFO's loading_* fields. */
+export interface LoadingState {
+  /** Unix seconds. */
+  startTime: number;
+  totalBytes: number;
+  loadedBytes: number;
+  /** The `used-mem` AUX field of the RDB being loaded, when known. */
+  rdbUsedMem: number;
+}
+
 /** One write to hand to persistence: run `argv` in database `db`. */
 export interface PropagatedOp {
   db: number;
@@ -109,6 +119,11 @@ export class Server implements KeyspaceHooks {
   port = 0;
   /** Lazy expiry off (while loading a file). */
   expiryPaused = false;
+  /**
+   * The dataset is being loaded at start (Redis's server.loading): the event loop turns
+   * between load steps, and commands without the `loading` flag get -LOADING.
+   */
+  loading: LoadingState | null = null;
   /** DEBUG SET-ACTIVE-EXPIRE */
   activeExpireEnabled = true;
   /** Current command's time, cached as Redis caches `mstime` per command. */
@@ -561,6 +576,11 @@ export class Server implements KeyspaceHooks {
         `ERR Can't execute '${cmd.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
         cmd,
       );
+      return;
+    }
+    if (this.loading !== null && !cmd.okLoading) {
+      cmd.rejectedCalls++;
+      this.rejectCommand(c, "LOADING Redis is loading the dataset in memory", cmd);
       return;
     }
     if (c.multiQueue !== null && !cmd.multiImmediate) {

@@ -108,17 +108,19 @@ export interface TestProcess {
   output(): string;
 }
 
+/** Waits until the server listens and has loaded its dataset. */
 async function waitForPort(port: number, proc: ChildProcess, out: () => string): Promise<void> {
   const deadline = Date.now() + 15000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`server exited early:\n${out()}`);
     try {
       const c = await RawClient.connect(port);
+      // Both servers listen while loading the dataset and answer -LOADING meanwhile.
+      const pong = await c.call("PING");
       c.close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      if (!pong.startsWith("-LOADING")) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`server did not listen on ${port}:\n${out()}`);
 }

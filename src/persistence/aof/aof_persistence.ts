@@ -41,7 +41,8 @@ import {
   tempManifestFileName,
 } from "./manifest.ts";
 import { type AofFileOps, AofWriter, type AppendFsync, nodeFileOps } from "./writer.ts";
-import { loadAppendOnlyFiles } from "./loader.ts";
+import { aofTotalSize, loadAppendOnlyFiles, loadAppendOnlyFilesSteps } from "./loader.ts";
+import { loadingInfo, loadWhileServing, setLoadedBytes } from "../loading.ts";
 import { activeJob, SnapshotJob } from "../snapshot_job.ts";
 import { fsyncDir, RdbFileWriter } from "../rdb_file.ts";
 import { AofBaseFileWriter } from "./base_file.ts";
@@ -240,10 +241,10 @@ export class AofPersistence {
    * loadDataFromDisk + aofOpenIfNeededOnServerStart + aofDelHistoryFiles: with
    * `appendonly yes` the AOF is the dataset (dump.rdb is not read), else the RDB is.
    */
-  loadAtStart(): void {
+  async loadAtStart(): Promise<void> {
     const server = this.server;
     if (!server.config.getBool("appendonly")) {
-      rdbOf(server).loadAtStart();
+      await rdbOf(server).loadAtStart();
       return;
     }
     this.state = "on";
@@ -253,11 +254,20 @@ export class AofPersistence {
     this.loading = true;
     let r;
     try {
-      r = loadAppendOnlyFiles(server, this.manifest, {
-        dirPath: this.dirPath,
-        loadTruncated: server.config.getBool("aof-load-truncated"),
-        appendFilename: this.appendFilename,
-      });
+      r = await loadWhileServing(
+        server,
+        aofTotalSize(this.manifest, this.dirPath) ?? 0,
+        loadAppendOnlyFilesSteps(server, this.manifest, {
+          dirPath: this.dirPath,
+          loadTruncated: server.config.getBool("aof-load-truncated"),
+          appendFilename: this.appendFilename,
+          onProgress: (bytes) => setLoadedBytes(server, bytes),
+          keyLoadDelay: server.config.getInt("key-load-delay"),
+        }),
+      );
+    } catch (e) {
+      for (const db of server.dbs) db.clear();
+      throw e;
     } finally {
       this.loading = false;
     }
@@ -682,6 +692,7 @@ export class AofPersistence {
   /** serverCron's AOF part. */
   cron(): void {
     const cfg = this.server.config;
+    if (this.server.loading !== null) return;
     if (this.state !== "off") {
       const now = Date.now();
       if (this.writer.lastWriteOk) this.writer.flush(false);
@@ -820,6 +831,8 @@ export class AofPersistence {
       fields.set("aof_pending_bio_fsync", w.pendingFsyncs);
       fields.set("aof_delayed_fsync", w.delayedFsync);
     }
+    // Redis appends the loading_* fields after the AOF ones.
+    loadingInfo(this.server, fields);
   }
 }
 

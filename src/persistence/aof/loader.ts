@@ -17,7 +17,8 @@ import type { Server } from "../../server/server.ts";
 import type { Client } from "../../server/client.ts";
 import type { AofInfo, AofManifest } from "./manifest.ts";
 import { readAofCommands } from "./stream.ts";
-import { loadRdbFile } from "../rdb_file.ts";
+import { loadRdbFileSteps } from "../rdb_file.ts";
+import { debugDelay, runSteps } from "../../util/steps.ts";
 import { valueLimits } from "../values.ts";
 
 /** Redis's AOF_OK / AOF_NOT_EXIST / AOF_EMPTY / AOF_OPEN_ERR / AOF_FAILED / AOF_TRUNCATED. */
@@ -26,8 +27,12 @@ export type AofLoadStatus = "ok" | "not_exist" | "empty" | "open_err" | "failed"
 export interface AofLoadOptions {
   /** Absolute path of the AOF directory (`dir`/`appenddirname`). */
   dirPath: string;
+  /** Called now and then with the bytes of the current file done (INFO loading_loaded_bytes). */
+  onProgress?: (fileBytes: number) => void;
   /** `aof-load-truncated`. */
   loadTruncated: boolean;
+  /** `key-load-delay`: a pause after each key or command (see debugDelay). */
+  keyLoadDelay?: number;
   /** `appendfilename`: a base with this exact name is an old-style (preamble) AOF. */
   appendFilename: string;
 }
@@ -95,6 +100,19 @@ export function loadSingleAppendOnlyFile(
   isLast: boolean,
   opts: AofLoadOptions,
 ): { status: AofLoadStatus; error?: string } {
+  return runSteps(loadSingleAppendOnlyFileSteps(server, name, isLast, opts));
+}
+
+/** Commands replayed between two yields of the step functions. */
+const COMMANDS_PER_STEP = 1024;
+
+/** loadSingleAppendOnlyFile as steps (yields every ~1k keys or commands). */
+export function* loadSingleAppendOnlyFileSteps(
+  server: Server,
+  name: string,
+  isLast: boolean,
+  opts: AofLoadOptions,
+): Generator<void, { status: AofLoadStatus; error?: string }, void> {
   const log = server.logger;
   const path = join(opts.dirPath, name);
   const size = fileSize(path);
@@ -113,9 +131,11 @@ export function loadSingleAppendOnlyFile(
           : "Reading RDB base file on AOF loading...",
       );
       try {
-        const r = loadRdbFile(path, server.dbs, valueLimits(server.config), {
+        const r = yield* loadRdbFileSteps(path, server.dbs, valueLimits(server.config), {
           keepExpired: true,
           onWarning: (m) => log.warning(m),
+          onRead: opts.onProgress,
+          keyLoadDelay: opts.keyLoadDelay,
         });
         from = r.end;
       } catch (e) {
@@ -152,7 +172,11 @@ export function loadSingleAppendOnlyFile(
     }
     const e = r.value;
     if (e.kind !== "command") continue;
-    if ((++commands & 0x3fff) === 0 && performance.now() >= nextProgress) {
+    if (++commands % COMMANDS_PER_STEP === 0) {
+      opts.onProgress?.(from + e.offset);
+      yield;
+    }
+    if ((commands & 0x3fff) === 0 && performance.now() >= nextProgress) {
       // A long replay says how far it is, as the RDB load does.
       log.notice(
         `Loading AOF ${name}: ${((from + e.offset) / 2 ** 20).toFixed(0)} MB of ${
@@ -171,6 +195,7 @@ export function loadSingleAppendOnlyFile(
       return { status: "failed", error: `${err} at offset ${from + e.offset} of ${name}` };
     }
     validUpTo = e.end;
+    if (opts.keyLoadDelay) debugDelay(opts.keyLoadDelay);
   }
   const inMulti = fake.multiQueue !== null;
   fake.multiQueue = null;
@@ -225,6 +250,26 @@ export function loadAppendOnlyFiles(
   am: AofManifest,
   opts: AofLoadOptions,
 ): AofLoadResult {
+  return runSteps(loadAppendOnlyFilesSteps(server, am, opts));
+}
+
+/** The bytes of every file the manifest lists (base and incrs), or null if one is missing. */
+export function aofTotalSize(am: AofManifest, dirPath: string): number | null {
+  let total = 0;
+  for (const f of [...(am.base ? [am.base] : []), ...am.incrs]) {
+    const n = fileSize(join(dirPath, f.name));
+    if (n === null) return null;
+    total += n;
+  }
+  return total;
+}
+
+/** loadAppendOnlyFiles as steps; `onProgress` gets the bytes done over all files. */
+export function* loadAppendOnlyFilesSteps(
+  server: Server,
+  am: AofManifest,
+  opts: AofLoadOptions,
+): Generator<void, AofLoadResult, void> {
   const log = server.logger;
   const files: AofInfo[] = [...(am.base ? [am.base] : []), ...am.incrs];
   if (files.length === 0) return { status: "not_exist", totalSize: 0, baseSize: 0 };
@@ -246,6 +291,7 @@ export function loadAppendOnlyFiles(
   }
   if (totalSize === 0) return { status: "empty", totalSize: 0, baseSize: 0 };
   let baseSize = 0;
+  let filesDone = 0;
   let status: AofLoadStatus = "ok";
   server.expiryPaused = true;
   try {
@@ -255,7 +301,12 @@ export function loadAppendOnlyFiles(
       if (isBase) baseSize = fileSize(join(opts.dirPath, f.name)) ?? 0;
       const last = i === files.length - 1;
       const t0 = performance.now();
-      const r = loadSingleAppendOnlyFile(server, f.name, last, opts);
+      const done = filesDone;
+      const r = yield* loadSingleAppendOnlyFileSteps(server, f.name, last, {
+        ...opts,
+        onProgress: (n) => opts.onProgress?.(done + n),
+      });
+      filesDone += fileSize(join(opts.dirPath, f.name)) ?? 0;
       status = r.status === "empty" ? "ok" : r.status;
       if (status === "ok" || status === "truncated") {
         log.notice(
