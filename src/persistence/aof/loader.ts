@@ -104,9 +104,9 @@ export function loadSingleAppendOnlyFile(
 }
 
 /** Commands replayed between two yields of the step functions. */
-const COMMANDS_PER_STEP = 1024;
+const COMMANDS_PER_STEP = 128;
 
-/** loadSingleAppendOnlyFile as steps (yields every ~1k keys or commands). */
+/** loadSingleAppendOnlyFile as steps (yields every few keys or commands). */
 export function* loadSingleAppendOnlyFileSteps(
   server: Server,
   name: string,
@@ -172,7 +172,7 @@ export function* loadSingleAppendOnlyFileSteps(
     }
     const e = r.value;
     if (e.kind !== "command") continue;
-    if (++commands % COMMANDS_PER_STEP === 0) {
+    if (++commands % COMMANDS_PER_STEP === 0 || opts.keyLoadDelay) {
       opts.onProgress?.(from + e.offset);
       yield;
     }
