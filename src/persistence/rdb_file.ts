@@ -24,47 +24,25 @@ import { fromRdbValue, type ValueLimits } from "./values.ts";
 import type { Database } from "../keyspace/db.ts";
 import { debugDelay, runSteps } from "../util/steps.ts";
 
-/** An RDB file being written: bytes go to `tmp`, which replaces `path` on commit. */
-export class RdbFileWriter {
+/**
+ * A file written crash-safely, as Redis writes RDB files, AOF bases and manifests: bytes
+ * go to `tmp`; commit fsyncs it, renames it over `path` and fsyncs the directory, so a
+ * crash leaves either the old file or the complete new one.
+ */
+export class DurableFile {
   private fd: number;
-  readonly writer: RdbWriter;
-  private failed: Error | null = null;
 
-  constructor(readonly path: string, readonly tmp: string, opts: RdbWriterOptions) {
+  constructor(readonly path: string, readonly tmp: string) {
     this.fd = openSync(tmp, "w");
-    this.writer = new RdbWriter({
-      ...opts,
-      onChunk: (chunk) => this.write(chunk),
-    });
-    this.writer.start();
   }
 
-  private write(chunk: Uint8Array): void {
-    if (this.failed) return;
-    try {
-      let off = 0;
-      while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
-    } catch (e) {
-      this.failed = e as Error;
-    }
+  write(bytes: Uint8Array, length = bytes.length): void {
+    let off = 0;
+    while (off < length) off += writeSync(this.fd, bytes, off, length - off);
   }
 
-  selectDb(db: number, keys: number, expires: number): void {
-    this.writer.selectDb(db, keys, expires);
-  }
-
-  entry(key: string, value: RdbValue, expireAt?: number): void {
-    this.writer.writeEntry(key, value, expireAt);
-  }
-
-  /** Ends the file, syncs it and renames it over `path`. Returns its size. */
+  /** Syncs, renames over `path`, syncs the directory; returns the size. Aborts on error. */
   commit(): number {
-    this.writer.end();
-    this.writer.flush();
-    if (this.failed) {
-      this.abort();
-      throw this.failed;
-    }
     try {
       fsyncSync(this.fd);
       const size = fstatSync(this.fd).size;
@@ -90,6 +68,55 @@ export class RdbFileWriter {
     try {
       unlinkSync(this.tmp);
     } catch { /* never created or already gone */ }
+  }
+}
+
+/** An RDB file being written: bytes go to `tmp`, which replaces `path` on commit. */
+export class RdbFileWriter {
+  private file: DurableFile;
+  readonly writer: RdbWriter;
+  private failed: Error | null = null;
+
+  constructor(readonly path: string, readonly tmp: string, opts: RdbWriterOptions) {
+    this.file = new DurableFile(path, tmp);
+    this.writer = new RdbWriter({
+      ...opts,
+      onChunk: (chunk) => this.write(chunk),
+    });
+    this.writer.start();
+  }
+
+  private write(chunk: Uint8Array): void {
+    if (this.failed) return;
+    try {
+      this.file.write(chunk);
+    } catch (e) {
+      this.failed = e as Error;
+    }
+  }
+
+  selectDb(db: number, keys: number, expires: number): void {
+    this.writer.selectDb(db, keys, expires);
+  }
+
+  entry(key: string, value: RdbValue, expireAt?: number): void {
+    this.writer.writeEntry(key, value, expireAt);
+  }
+
+  /** Ends the file, syncs it and renames it over `path`. Returns its size. */
+  commit(): number {
+    this.writer.end();
+    this.writer.flush();
+    if (this.failed) {
+      this.abort();
+      throw this.failed;
+    }
+    return this.file.commit();
+  }
+
+  /** Drops the temp file (a failed or killed save). */
+  abort(): void {
+    this.file.abort();
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import process from "node:process";
 import type { Server } from "../server/server.ts";
+import type { Config } from "../config.ts";
 import { toRdbValue, valueLimits } from "./values.ts";
 import {
   loadRdbFileSteps,
@@ -29,6 +30,16 @@ const BGSAVE_RETRY_DELAY_S = 5;
 
 export const MISCONF_ERR =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/** The writer options the config asks for; `aofBase` for an AOF base (`aof-base 1`). */
+export function rdbWriterOptions(cfg: Config, aofBase: boolean): RdbWriterOptions {
+  return {
+    compression: cfg.getBool("rdbcompression"),
+    checksum: cfg.getBool("rdbchecksum"),
+    usedMem: (process.memoryUsage?.().heapUsed) ?? 0,
+    aofBase,
+  };
+}
 
 /** The RDB state of one server (what Redis keeps in `server.rdb_*` / `lastbgsave_*`). */
 export class RdbPersistence {
@@ -50,12 +61,7 @@ export class RdbPersistence {
   }
 
   private writerOptions(): RdbWriterOptions {
-    const cfg = this.server.config;
-    return {
-      compression: cfg.getBool("rdbcompression"),
-      checksum: cfg.getBool("rdbchecksum"),
-      usedMem: (process.memoryUsage?.().heapUsed) ?? 0,
-    };
+    return rdbWriterOptions(this.server.config, false);
   }
 
   private tempPath(): string {

@@ -31,10 +31,10 @@
 import { RdbParser } from "../persistence/rdb/reader.ts";
 import { RdbError, type RdbValue } from "../persistence/rdb/types.ts";
 import { encodeAofCommand } from "../persistence/aof/stream.ts";
+import { rewriteKey } from "../persistence/aof/rewrite.ts";
 import { ManifestError, parseManifest } from "../persistence/aof/manifest.ts";
 import { loadAppendOnlyFiles } from "../persistence/aof/loader.ts";
 import { toRdbValue } from "../persistence/values.ts";
-import { formatScore } from "../util/double.ts";
 import { isMatchAll, stringMatch } from "../util/glob.ts";
 import { loadConfig } from "../config.ts";
 import { Logger } from "../log.ts";
@@ -58,9 +58,6 @@ import { classifyAofInput } from "./check_aof.ts";
 export const DUMP_USAGE =
   "Usage: amber dump <file.rdb|file.aof|file.manifest|appendonlydir> [--db N] [--match PATTERN]\n" +
   "                  [--format json|resp] [--expired] [--databases N]\n";
-
-/** Elements per command in RESP output (aof.c AOF_REWRITE_ITEMS_PER_CMD). */
-export const ITEMS_PER_CMD = 64;
 
 const CHUNK = 4 << 20;
 
@@ -140,42 +137,20 @@ export function jsonLine(k: DumpKey, now: number): string {
   },"expire_at_ms":${exp === undefined ? "null" : exp},"value":${value}}`;
 }
 
-/** The RESP commands (Latin-1 text) that recreate `k` in the selected db. */
+/**
+ * The RESP commands (Latin-1 text) that recreate `k` in the selected db: the AOF
+ * rewrite's commands, with set members and hash fields in byte order for stable output.
+ */
 export function respCommands(k: DumpKey): string {
   const v = k.value;
-  let out = "";
-  const batched = (cmd: string, flat: string[], per: number) => {
-    for (let i = 0; i < flat.length; i += ITEMS_PER_CMD * per) {
-      out += encodeAofCommand([cmd, k.key, ...flat.slice(i, i + ITEMS_PER_CMD * per)]);
-    }
-  };
-  switch (v.type) {
-    case "string":
-      out += encodeAofCommand(["SET", k.key, v.value]);
-      break;
-    case "list":
-      batched("RPUSH", listItems(v), 1);
-      break;
-    case "set":
-      batched("SADD", [...v.members].sort(byBytes), 1);
-      break;
-    case "zset": {
-      const flat: string[] = [];
-      for (const [m, s] of v.entries) flat.push(formatScore(s), m);
-      batched("ZADD", flat, 2);
-      break;
-    }
-    case "hash": {
-      const flat: string[] = [];
-      for (const [f, x] of [...v.entries].sort((a, b) => byBytes(a[0], b[0]))) flat.push(f, x);
-      batched("HSET", flat, 2);
-      break;
-    }
-  }
-  if (k.expireAtMs !== undefined) {
-    out += encodeAofCommand(["PEXPIREAT", k.key, String(k.expireAtMs)]);
-  }
-  return out;
+  const stable: RdbValue = v.type === "set"
+    ? { type: "set", members: [...v.members].sort(byBytes) }
+    : v.type === "hash"
+    ? { type: "hash", entries: [...v.entries].sort((a, b) => byBytes(a[0], b[0])) }
+    : v.type === "list"
+    ? { type: "list", items: listItems(v) }
+    : v;
+  return rewriteKey(k.key, stable, k.expireAtMs);
 }
 
 /** Filters keys and writes them in the chosen format. */

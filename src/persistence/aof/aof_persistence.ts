@@ -16,14 +16,12 @@ import process from "node:process";
 import {
   closeSync,
   existsSync,
-  fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
   statSync,
   unlinkSync,
-  writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "../../server/server.ts";
@@ -44,10 +42,11 @@ import { type AofFileOps, AofWriter, type AppendFsync, nodeFileOps } from "./wri
 import { aofTotalSize, loadAppendOnlyFiles, loadAppendOnlyFilesSteps } from "./loader.ts";
 import { loadingInfo, loadWhileServing, setLoadedBytes } from "../loading.ts";
 import { activeJob, SnapshotJob } from "../snapshot_job.ts";
-import { fsyncDir, RdbFileWriter } from "../rdb_file.ts";
+import { DurableFile, fsyncDir, RdbFileWriter } from "../rdb_file.ts";
+import type { RdbWriterOptions } from "../rdb/writer.ts";
 import { AofBaseFileWriter } from "./base_file.ts";
 import { toRdbValue } from "../values.ts";
-import { rdbOf } from "../rdb_persistence.ts";
+import { rdbOf, rdbWriterOptions } from "../rdb_persistence.ts";
 
 export type AofState = "off" | "on" | "wait_rewrite";
 
@@ -149,28 +148,37 @@ export class AofPersistence {
 
   /** persistAofManifest: temp file, fsync, rename, fsync of the directory. */
   persistManifest(m: AofManifest): void {
-    const tmp = join(this.dirPath, tempManifestFileName(this.appendFilename));
     const text = formatManifest(m);
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    let fd = -1;
+    let file: DurableFile | null = null;
     try {
-      fd = openSync(tmp, "w");
-      let off = 0;
-      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
-      closeSync(fd);
-      fd = -1;
-      renameSync(tmp, join(this.dirPath, manifestFileName(this.appendFilename)));
-      fsyncDir(this.dirPath);
+      file = new DurableFile(
+        join(this.dirPath, manifestFileName(this.appendFilename)),
+        join(this.dirPath, tempManifestFileName(this.appendFilename)),
+      );
+      file.write(bytes);
+      file.commit();
     } catch (e) {
-      if (fd >= 0) closeSync(fd);
+      file?.abort();
       this.server.logger.warning(
         `Can't persist the AOF manifest file ${manifestFileName(this.appendFilename)}: ${
           errText(e)
         }`,
       );
       throw e;
+    }
+  }
+
+  /** dirCreateIfMissing: null, or Redis's error text. */
+  private ensureDir(): string | null {
+    try {
+      mkdirSync(this.dirPath, { recursive: true });
+      return null;
+    } catch (e) {
+      return `Can't open or create append-only dir ${this.server.config.get("appenddirname")}: ${
+        errText(e)
+      }`;
     }
   }
 
@@ -302,15 +310,8 @@ export class AofPersistence {
       (m.base !== null && m.incrs.length === 0 && m.base.name === name &&
         !existsSync(join(this.dirPath, name)));
     if (!need) return;
-    try {
-      mkdirSync(this.dirPath, { recursive: true });
-    } catch (e) {
-      throw new AofStartError(
-        `Can't open or create append-only dir ${this.server.config.get("appenddirname")}: ${
-          errText(e)
-        }`,
-      );
-    }
+    const err = this.ensureDir();
+    if (err !== null) throw new AofStartError(err);
     m.base = { name, seq: 1, type: "b" };
     m.currBaseSeq = 1;
     this.persistManifest(m);
@@ -327,15 +328,8 @@ export class AofPersistence {
   /** aofOpenIfNeededOnServerStart: a base for an empty start, then the last incr. */
   private openOnServerStart(): void {
     const log = this.server.logger;
-    try {
-      mkdirSync(this.dirPath, { recursive: true });
-    } catch (e) {
-      throw new AofStartError(
-        `Can't open or create append-only dir ${this.server.config.get("appenddirname")}: ${
-          errText(e)
-        }`,
-      );
-    }
+    const err = this.ensureDir();
+    if (err !== null) throw new AofStartError(err);
     const m = this.manifest;
     const hadIncr = m.incrs.length > 0;
     if (m.base === null && !hadIncr) {
@@ -395,14 +389,8 @@ export class AofPersistence {
     }
   }
 
-  private rdbOptions() {
-    const cfg = this.server.config;
-    return {
-      compression: cfg.getBool("rdbcompression"),
-      checksum: cfg.getBool("rdbchecksum"),
-      usedMem: process.memoryUsage?.().heapUsed ?? 0,
-      aofBase: true,
-    };
+  private rdbOptions(): RdbWriterOptions {
+    return rdbWriterOptions(this.server.config, true);
   }
 
   // ---- the turn: feed, flush, write guard -------------------------------------------
@@ -484,12 +472,9 @@ export class AofPersistence {
     const server = this.server;
     const log = server.logger;
     if (this.childActive()) return false;
-    try {
-      mkdirSync(this.dirPath, { recursive: true });
-    } catch (e) {
-      log.warning(
-        `Can't open or create append-only dir ${server.config.get("appenddirname")}: ${errText(e)}`,
-      );
+    const err = this.ensureDir();
+    if (err !== null) {
+      log.warning(err);
       this.lastBgrewriteOk = false;
       return false;
     }

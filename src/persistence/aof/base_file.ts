@@ -3,18 +3,8 @@
  * interface as RdbFileWriter, so the snapshot Worker can produce either kind of base.
  * Bytes go to a temp file, which is fsynced and renamed over the final name on commit.
  */
-import {
-  closeSync,
-  fstatSync,
-  fsyncSync,
-  openSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { dirname } from "node:path";
 import type { RdbValue } from "../rdb/types.ts";
-import { fsyncDir } from "../rdb_file.ts";
+import { DurableFile } from "../rdb_file.ts";
 import { rewriteKey, selectCommand } from "./rewrite.ts";
 import { encodeTimestamp } from "./stream.ts";
 
@@ -27,12 +17,12 @@ export interface AofBaseOptions {
 }
 
 export class AofBaseFileWriter {
-  private fd: number;
+  private file: DurableFile;
   private pending = "";
   private bytes = new Uint8Array(FLUSH_AT * 2);
 
   constructor(readonly path: string, readonly tmp: string, opts: AofBaseOptions = {}) {
-    this.fd = openSync(tmp, "w");
+    this.file = new DurableFile(path, tmp);
     if (opts.timestampSec !== undefined) this.pending = encodeTimestamp(opts.timestampSec);
   }
 
@@ -43,8 +33,7 @@ export class AofBaseFileWriter {
     if (this.bytes.length < s.length) this.bytes = new Uint8Array(s.length);
     const b = this.bytes;
     for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
-    let off = 0;
-    while (off < s.length) off += writeSync(this.fd, b, off, s.length - off);
+    this.file.write(b, s.length);
   }
 
   selectDb(db: number, _keys: number, _expires: number): void {
@@ -61,28 +50,14 @@ export class AofBaseFileWriter {
   commit(): number {
     try {
       this.write(true);
-      fsyncSync(this.fd);
-      const size = fstatSync(this.fd).size;
-      closeSync(this.fd);
-      this.fd = -1;
-      renameSync(this.tmp, this.path);
-      fsyncDir(dirname(this.path));
-      return size;
     } catch (e) {
       this.abort();
       throw e;
     }
+    return this.file.commit();
   }
 
   abort(): void {
-    if (this.fd >= 0) {
-      try {
-        closeSync(this.fd);
-      } catch { /* already closed */ }
-      this.fd = -1;
-    }
-    try {
-      unlinkSync(this.tmp);
-    } catch { /* never created or already gone */ }
+    this.file.abort();
   }
 }
