@@ -7,7 +7,7 @@
  * parsing the index, LRANGE after). Blocking pops served at once propagate in their
  * non-blocking form (BLPOP -> LPOP key, BLMPOP -> LPOP key n, BLMOVE -> LMOVE,
  * BRPOPLPUSH -> RPOPLPUSH); when served later from src/server/blocking.ts they
- * propagate the same way, with LEFT/RIGHT spelled by the server as Redis does.
+ * propagate the same way, with left/right spelled by the server as Redis does.
  */
 import type { HandlerMap } from "./registry.ts";
 import type { Client } from "../server/client.ts";
@@ -377,7 +377,8 @@ function blockingMove(
       if (l === undefined) return false;
       // A wrong-type destination answers WRONGTYPE and unblocks, leaving the source.
       if (doMove(c, key, l, dst, fromHead, toHead)) {
-        const where = (h: boolean) => h ? "LEFT" : "RIGHT";
+        // Lower case, as Redis propagates shared.left / shared.right here.
+        const where = (h: boolean) => h ? "left" : "right";
         c.server.alsoPropagate(
           c.db.id,
           brpoplpush

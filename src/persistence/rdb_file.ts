@@ -21,7 +21,7 @@ import { RdbParser } from "./rdb/reader.ts";
 import { RdbWriter, type RdbWriterOptions } from "./rdb/writer.ts";
 import type { RdbEntry, RdbValue } from "./rdb/types.ts";
 import { fromRdbValue, type ValueLimits } from "./values.ts";
-import type { Database } from "../keyspace/db.ts";
+import { type Database, snapshotState } from "../keyspace/db.ts";
 import { debugDelay, runSteps } from "../util/steps.ts";
 
 /**
@@ -210,7 +210,8 @@ export function* loadRdbFileSteps(
     if (dict.size === before) {
       throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${e.db}`);
     }
-    db.lru.set(e.key, 0);
+    // The current snapshot bit: a stale one would make the next BGSAVE skip the key.
+    db.lru.set(e.key, snapshotState.parity);
     if (e.expireAtMs !== undefined) db.expires.set(e.key, e.expireAtMs);
     keysLoaded++;
     if (keyLoadDelay) debugDelay(keyLoadDelay);

@@ -151,5 +151,15 @@ export class Snapshot {
     this.preserved = [];
     active.delete(this.server);
     snapshotState.active = false;
+    // An abandoned walk (a killed BGSAVE or rewrite) leaves the keys it never reached
+    // with the old bit, which the next snapshot's flip would read as "already sent".
+    const parity = snapshotState.parity;
+    for (; this.current < this.sections.length; this.current++) {
+      const s = this.sections[this.current];
+      for (let r = s.iter.next(); !r.done; r = s.iter.next()) {
+        const l = s.lru.get(r.value[0]);
+        if (l !== undefined && (l & 1) !== parity) s.lru.set(r.value[0], (l & ~1) | parity);
+      }
+    }
   }
 }
