@@ -7,6 +7,7 @@
  * one costs 30-200 ms of main-thread time, which a job must not pay while clients wait.
  */
 import { unlinkSync } from "node:fs";
+import { setTimeout as later } from "node:timers";
 import type { Server } from "../server/server.ts";
 import { Snapshot } from "./snapshot.ts";
 import { toRdbValue } from "./values.ts";
@@ -50,6 +51,16 @@ function takeWorker(server: Server): Worker {
   return w;
 }
 
+let jobSeq = 0;
+
+/** `dir/temp-123.rdb` -> `dir/temp-123-<n>.rdb`, n counting jobs in this process. */
+function uniqueTemp(tmp: string): string {
+  const slash = tmp.lastIndexOf("/");
+  const dot = tmp.lastIndexOf(".");
+  const n = ++jobSeq;
+  return dot > slash ? `${tmp.slice(0, dot)}-${n}${tmp.slice(dot)}` : `${tmp}-${n}`;
+}
+
 /** The job in progress, if any (Redis's hasActiveChildProcess / child_type). */
 export function activeJob(server: Server): SnapshotJob | undefined {
   return running.get(server);
@@ -79,6 +90,9 @@ export class SnapshotJob {
     private onFinish: (ok: boolean, message?: string) => void,
   ) {
     if (running.has(server)) throw new Error("another background job is in progress");
+    // Each job writes its own temp file (Redis's has the child's pid in its name): a
+    // Worker being terminated may still create its file after the job is gone.
+    this.open = { ...open, tmp: uniqueTemp(open.tmp) };
     this.worker = takeWorker(server);
     const sizes = server.dbs.map((db) => [db.dict.size, db.expires.size]);
     this.snapshot = Snapshot.start(server);
@@ -102,7 +116,7 @@ export class SnapshotJob {
       () => this.finish(false, "the snapshot Worker did not start"),
       WORKER_START_TIMEOUT_MS,
     );
-    this.post(open);
+    this.post(this.open);
     this.pump(sizes).catch((e) => this.finish(false, (e as Error).message));
   }
 
@@ -156,9 +170,15 @@ export class SnapshotJob {
     this.worker.terminate();
     this.wake?.();
     if (!ok) {
-      try {
-        unlinkSync(this.open.tmp);
-      } catch { /* not created, or renamed already */ }
+      const tmp = this.open.tmp;
+      const drop = () => {
+        try {
+          unlinkSync(tmp);
+        } catch { /* not created, or renamed already */ }
+      };
+      drop();
+      // Again once a terminated Worker has surely stopped, in case it created it late.
+      if (this.aborted) later(drop, 2000).unref();
     }
     this.onFinish(ok, message);
     this.resolveDone(ok);
