@@ -10,6 +10,7 @@ import { Server } from "./server/server.ts";
 import { commandTable, installFamilies } from "./commands/index.ts";
 import { aofOf } from "./persistence/aof/aof_persistence.ts";
 import { LoadAborted } from "./persistence/loading.ts";
+import { dropWorker } from "./persistence/snapshot_job.ts";
 import { AMBER_VERSION, REDIS_VERSION, runtimeVersion } from "./version.ts";
 
 export interface StartOptions {
@@ -86,8 +87,11 @@ export async function startServer(opts: StartOptions = {}): Promise<AmberServer>
     await aofOf(server).loadAtStart();
   } catch (e) {
     // Never serve a partial dataset: stop, as Redis exits on a bad RDB or AOF.
-    if (!(e instanceof LoadAborted)) logger.warning((e as Error).message);
-    await server.shutdown({ save: false });
+    if (!(e instanceof LoadAborted)) {
+      logger.warning((e as Error).message);
+      dropWorker(server);
+      server.abortStart();
+    }
     throw e;
   }
   logger.notice("Ready to accept connections");

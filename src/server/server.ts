@@ -777,6 +777,20 @@ export class Server implements KeyspaceHooks {
   // ---- shutdown ----------------------------------------------------------------------------
 
   /**
+   * Stops without the shutdown hooks or their log lines: the start failed (a damaged
+   * file), and Redis simply exits then.
+   */
+  abortStart(): void {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    if (this.cronTimer) clearInterval(this.cronTimer);
+    if (this.stallTimer) clearInterval(this.stallTimer);
+    for (const l of this.listeners) l.close();
+    for (const c of [...this.clients.values()]) this.freeClient(c);
+    this.resolveClosed();
+  }
+
+  /**
    * Graceful shutdown: run the shutdown hooks (where saving happens), then stop
    * accepting and close clients. A failing hook aborts the shutdown unless `force`,
    * as Redis does (`Errors trying to SHUTDOWN`), and the error propagates.
