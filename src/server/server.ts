@@ -557,7 +557,7 @@ export class Server implements KeyspaceHooks {
     // and EXEC itself counts as a write when it would run queued writes.
     if (
       this.writeGuards.length !== 0 &&
-      (cmd.isWrite ||
+      (cmd.isWrite || cmd.name === "ping" ||
         (cmd.name === "exec" && c.multiQueue !== null && c.multiQueue.some((q) => q.cmd.isWrite)))
     ) {
       for (const g of this.writeGuards) {
@@ -633,7 +633,8 @@ export class Server implements KeyspaceHooks {
     c.lastCommand = cmd.name;
     c.commandsProcessed++;
     this.stats.totalCommands++;
-    if (this.dirty !== dirtyBefore && this.propOverride !== null) {
+    // Redis propagates when dirty grew; SAVE or DEBUG RELOAD resetting it is no write.
+    if (this.dirty > dirtyBefore && this.propOverride !== null) {
       this.alsoProp.push({ db: c.db.id, argv: this.propOverride ?? argv });
     }
     this.propOverride = savedOverride;

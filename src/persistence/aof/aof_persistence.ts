@@ -765,6 +765,10 @@ export class AofPersistence {
   /** DEBUG LOADAOF: flush, empty the dataset, reload from the files. */
   debugLoadAof(): string | null {
     const server = this.server;
+    // Neither this command nor what it replays is a new write (Redis: dirty reset and
+    // no propagation while loading); the replayed commands run nested inside it, so
+    // their queued ops are emitted below, while the feed still ignores them.
+    server.preventPropagation();
     if (this.state === "on") this.writer.flush(true);
     for (const db of server.dbs) db.clear();
     try {
@@ -782,6 +786,7 @@ export class AofPersistence {
         appendFilename: this.appendFilename,
       });
     } finally {
+      server.propagatePending();
       this.loading = false;
     }
     if (r.status !== "ok" && r.status !== "empty" && r.status !== "not_exist") {

@@ -202,7 +202,14 @@ export class AofWriter {
       }
       // Under `always`, a sync that failed before is owed before anything is acked.
       if (policy === "always" && this.fsyncOffset !== this.currentSize) {
-        return this.fsyncIfNeeded(policy, false);
+        const ok = this.fsyncIfNeeded(policy, false);
+        // Everything written is on disk now and nothing waits: the error is over (else
+        // a failed fsync refused writes forever, as no write comes to clear it).
+        if (ok && !this.lastWriteOk && this.fsyncOffset === this.currentSize) {
+          this.host.logger.warning("AOF write error looks solved, Redis can write again.");
+          this.lastWriteOk = true;
+        }
+        return ok;
       }
       return true;
     }
