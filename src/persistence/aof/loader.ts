@@ -308,6 +308,8 @@ export function* loadAppendOnlyFilesSteps(
       });
       filesDone += fileSize(join(opts.dirPath, f.name)) ?? 0;
       status = r.status === "empty" ? "ok" : r.status;
+      // As Redis: an empty file loads without a log line.
+      if (r.status === "empty") continue;
       if (status === "ok" || status === "truncated") {
         log.notice(
           `DB loaded from ${isBase ? "base" : "incr"} file ${f.name}: ${

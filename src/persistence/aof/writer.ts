@@ -306,7 +306,9 @@ export class AofWriter {
     const offset = this.currentSize;
     this.fs.fdatasync(fd, (err) => {
       this.pendingFsyncs--;
-      if (err) {
+      // bio.c ignores EBADF and EINVAL (a closed descriptor, a file that cannot sync).
+      const code = (err as { code?: string } | null)?.code;
+      if (err && code !== "EBADF" && code !== "EINVAL") {
         const text = errText(err);
         if (this.bioFsyncOk) this.host.logger.warning(`Fail to fsync the AOF file: ${text}`);
         this.bioFsyncOk = false;
