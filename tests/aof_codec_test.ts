@@ -33,9 +33,8 @@ import {
   scanAof,
 } from "../src/persistence/aof/stream.ts";
 import { IN_CI, tempDir } from "./helpers/servers.ts";
+import { FIXTURES } from "./helpers/fixtures.ts";
 
-const FIXTURES = Deno.env.get("AMBER_FIXTURES") ??
-  new URL("../../shared/fixtures/", import.meta.url).pathname;
 const haveFixtures = existsSync(join(FIXTURES, "README.md"));
 // Missing fixtures skip locally and fail in CI (the test then runs and says why).
 const noFixtures = !haveFixtures && !IN_CI;

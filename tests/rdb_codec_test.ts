@@ -39,9 +39,8 @@ import {
 import type { RdbEntry, RdbValue } from "../src/persistence/rdb/types.ts";
 import { createHash } from "node:crypto";
 import { prng } from "./helpers/prng.ts";
+import { FIXTURES } from "./helpers/fixtures.ts";
 
-const FIXTURES = Deno.env.get("AMBER_FIXTURES") ??
-  new URL("../../shared/fixtures/", import.meta.url).pathname;
 const haveFixtures = existsSync(join(FIXTURES, "README.md"));
 const noFixtures = !haveFixtures && Deno.env.get("CI") !== "true";
 

@@ -22,10 +22,9 @@ import type { RdbEntry, RdbValue } from "../src/persistence/rdb/types.ts";
 import { IN_CI, skipWithoutRedis, spawnRedis, tempDir } from "./helpers/servers.ts";
 import type { RawClient } from "./helpers/resp_client.ts";
 import { prng } from "./helpers/prng.ts";
+import { FIXTURES } from "./helpers/fixtures.ts";
 
 // shared/ sits beside the repository (locally /work/shared, in CI next to the clone).
-const FIXTURES = Deno.env.get("AMBER_FIXTURES") ??
-  new URL("../../shared/fixtures/", import.meta.url).pathname;
 const haveFixtures = existsSync(join(FIXTURES, "README.md"));
 // Missing fixtures skip locally and fail in CI (the test then runs and says why).
 const noFixtures = !haveFixtures && !IN_CI;

@@ -19,8 +19,7 @@ import {
   tempDir,
 } from "./helpers/servers.ts";
 import { parseRdb } from "../src/persistence/rdb/reader.ts";
-
-const FIXTURES = new URL("../../shared/fixtures/", import.meta.url).pathname;
+import { FIXTURES } from "./helpers/fixtures.ts";
 
 function fixtureDirs(): string[] {
   const base = join(FIXTURES, "redis-7.0.15");

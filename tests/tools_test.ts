@@ -37,10 +37,9 @@ import {
 } from "./helpers/servers.ts";
 import { type DatasetDump, diffDatasets, dumpDataset } from "./helpers/dataset.ts";
 import { prng } from "./helpers/prng.ts";
+import { FIXTURES } from "./helpers/fixtures.ts";
 
 // shared/ sits beside the repository (locally /work/shared, in CI next to the clone).
-const FIXTURES = Deno.env.get("AMBER_FIXTURES") ??
-  new URL("../../shared/fixtures/", import.meta.url).pathname;
 const R7 = join(FIXTURES, "redis-7.0.15");
 const ASSETS = join(FIXTURES, "redis-assets");
 const haveFixtures = existsSync(join(FIXTURES, "README.md"));

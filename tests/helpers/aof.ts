@@ -21,9 +21,7 @@ import { type AofEntry, encodeAofCommand, scanAof } from "../../src/persistence/
 import { encodeCommand, parseReply, type RawClient } from "./resp_client.ts";
 import { amberCommand, freePort } from "./servers.ts";
 
-/** shared/ sits beside the repository (locally /work/shared, in CI next to the clone). */
-export const FIXTURES = Deno.env.get("AMBER_FIXTURES") ??
-  new URL("../../../shared/fixtures/", import.meta.url).pathname;
+export { FIXTURES } from "./fixtures.ts";
 
 export function bytesOf(path: string): Uint8Array {
   const b = readFileSync(path);
