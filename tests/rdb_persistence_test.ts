@@ -19,7 +19,7 @@ import {
   tempDir,
 } from "./helpers/servers.ts";
 import { parseRdb } from "../src/persistence/rdb/reader.ts";
-import { FIXTURES } from "./helpers/fixtures.ts";
+import { FIXTURES, MAKE_FIXTURES_TOOL } from "./helpers/fixtures.ts";
 
 function fixtureDirs(): string[] {
   const base = join(FIXTURES, "redis-7.0.15");
@@ -297,7 +297,7 @@ Deno.test({
   async fn() {
     const out = tempDir("fresh-fixtures-");
     const seed = String(1 + Math.floor(Math.random() * 1_000_000));
-    const tool = new URL("../../shared/tools/make-redis-fixtures.py", import.meta.url).pathname;
+    const tool = MAKE_FIXTURES_TOOL;
     const made = spawnSync("python3", [
       tool,
       out,
