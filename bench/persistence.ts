@@ -10,6 +10,7 @@
  * Usage: deno task bench:persistence [--keys 1000000]
  */
 import { parseArgs } from "node:util";
+import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type Socket } from "node:net";
@@ -98,6 +99,9 @@ async function measure(name: "amber" | "redis"): Promise<Result> {
     const p = await Probe.open(t.port);
     const [saveMs] = await p.call("SAVE");
     const size = statSync(join(dir, "dump.rdb")).size;
+    // Let the disk settle after the SAVE, so the baseline is not measured during writeback.
+    spawnSync("sync");
+    await new Promise((r) => setTimeout(r, 1000));
     // Baseline latency and throughput: 2 seconds of back-to-back GETs.
     const t0 = performance.now();
     const baseline = await probeLatency(p, () => Promise.resolve(performance.now() - t0 > 2000));
