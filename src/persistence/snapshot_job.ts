@@ -135,17 +135,33 @@ export class SnapshotJob {
       const t0 = performance.now();
       const chunk = this.snapshot.next(n);
       if (chunk === null) break;
-      let list: [string, RdbValue, number | undefined][] = [];
+      let keys: string[] = [];
+      let values: (string | RdbValue)[] = [];
+      let expires: number[] = [];
+      const flush = () => {
+        if (keys.length === 0) return;
+        this.post({
+          op: "entries",
+          seq: ++this.sent,
+          keys,
+          values,
+          expires: Float64Array.from(expires),
+        });
+        keys = [];
+        values = [];
+        expires = [];
+      };
       for (const e of chunk) {
         if (e.db !== currentDb) {
-          if (list.length > 0) this.post({ op: "entries", seq: ++this.sent, list });
-          list = [];
+          flush();
           currentDb = e.db;
           this.post({ op: "db", db: e.db, keys: sizes[e.db][0], expires: sizes[e.db][1] });
         }
-        list.push([e.key, toRdbValue(e.value), e.expireAt]);
+        keys.push(e.key);
+        values.push(typeof e.value === "string" ? e.value : toRdbValue(e.value));
+        expires.push(e.expireAt ?? -1);
       }
-      if (list.length > 0) this.post({ op: "entries", seq: ++this.sent, list });
+      flush();
       const took = performance.now() - t0;
       n = Math.max(100, Math.min(50_000, Math.round(n * CHUNK_BUDGET_MS / Math.max(took, 0.05))));
       // Let clients in, and keep the Worker's queue short.

@@ -6,7 +6,7 @@
  * so the sender can bound how much is in flight.
  *
  * Messages in:  open {path, tmp, writer options, format} | db {db, keys, expires}
- *               | entries {seq, list: [key, RdbValue, expireAt?][]} | end
+ *               | entries {seq, keys, values, expires} | end
  * Messages out: ready | ack {seq} | done {bytes} | error {message}
  */
 import { RdbFileWriter } from "./rdb_file.ts";
@@ -25,7 +25,17 @@ export type WorkerRequest =
     timestampSec?: number;
   }
   | { op: "db"; db: number; keys: number; expires: number }
-  | { op: "entries"; seq: number; list: [string, RdbValue, number | undefined][] }
+  | {
+    op: "entries";
+    seq: number;
+    /**
+     * Parallel arrays, so a chunk is three objects to clone rather than three per key:
+     * a string value travels as the string itself, `expires[i]` is -1 for no TTL.
+     */
+    keys: string[];
+    values: (string | RdbValue)[];
+    expires: Float64Array;
+  }
   | { op: "end" };
 
 export type WorkerReply =
@@ -56,7 +66,15 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
         file!.selectDb(m.db, m.keys, m.expires);
         break;
       case "entries":
-        for (const [key, value, expireAt] of m.list) file!.entry(key, value, expireAt);
+        for (let i = 0; i < m.keys.length; i++) {
+          const v = m.values[i];
+          const exp = m.expires[i];
+          file!.entry(
+            m.keys[i],
+            typeof v === "string" ? { type: "string", value: v } : v,
+            exp < 0 ? undefined : exp,
+          );
+        }
         reply({ op: "ack", seq: m.seq });
         break;
       case "end":
