@@ -11,6 +11,7 @@
 import process from "node:process";
 import type { Server } from "../server/server.ts";
 import type { Config } from "../config.ts";
+import type { RdbValue } from "./rdb/types.ts";
 import { toRdbValue, valueLimits } from "./values.ts";
 import {
   loadRdbFileSteps,
@@ -30,6 +31,29 @@ const BGSAVE_RETRY_DELAY_S = 5;
 
 export const MISCONF_ERR =
   "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/** What a foreground save writes to: an RDB file or a RESP AOF base. */
+export interface DatasetSink {
+  selectDb(db: number, keys: number, expires: number): void;
+  entry(key: string, value: RdbValue, expireAt?: number): void;
+  commit(): number;
+  abort(): void;
+}
+
+/** Writes every database to `out` and commits it (SAVE, a base at start); aborts on error. */
+export function writeDatasetSync(server: Server, out: DatasetSink): void {
+  try {
+    for (const db of server.dbs) {
+      if (db.dict.size === 0) continue;
+      out.selectDb(db.id, db.dict.size, db.expires.size);
+      for (const [key, value] of db.dict) out.entry(key, toRdbValue(value), db.expires.get(key));
+    }
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}
 
 /** The writer options the config asks for; `aofBase` for an AOF base (`aof-base 1`). */
 export function rdbWriterOptions(cfg: Config, aofBase: boolean): RdbWriterOptions {
@@ -73,14 +97,8 @@ export class RdbPersistence {
     const server = this.server;
     const out = new RdbFileWriter(this.path, this.tempPath(), this.writerOptions());
     try {
-      for (const db of server.dbs) {
-        if (db.dict.size === 0) continue;
-        out.selectDb(db.id, db.dict.size, db.expires.size);
-        for (const [key, value] of db.dict) out.entry(key, toRdbValue(value), db.expires.get(key));
-      }
-      out.commit();
+      writeDatasetSync(server, out);
     } catch (e) {
-      out.abort();
       server.logger.warning(
         `Failed opening the temp RDB file temp-${process.pid}.rdb (in server root dir ${
           server.config.get("dir")

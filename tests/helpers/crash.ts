@@ -6,55 +6,14 @@
  */
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type AmberServer, startServer } from "../../mod.ts";
 import { type AofManifest, parseManifest } from "../../src/persistence/aof/manifest.ts";
 import { type AofFileOps, nodeFileOps } from "../../src/persistence/aof/writer.ts";
-import { parseReply, RawClient } from "./resp_client.ts";
+import { parseReply, type RawClient } from "./resp_client.ts";
+import { startAmberIn, type TestAmber } from "./servers.ts";
 
-export interface DirAmber {
-  amber: AmberServer;
-  port: number;
-  dir: string;
-  client(): Promise<RawClient>;
-  /** Graceful shutdown (the AOF is flushed and synced); the directory stays. */
-  stop(): Promise<void>;
-}
-
-/** Starts Amber in this process on `dir`, which is neither created nor removed here. */
-export async function startAmberIn(dir: string, extra: string[] = []): Promise<DirAmber> {
-  const amber = await startServer({
-    args: [
-      "--port",
-      "0",
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--dir",
-      dir,
-      "--logfile",
-      join(dir, "amber.log"),
-      "--enable-debug-command",
-      "yes",
-      ...extra,
-    ],
-  });
-  const clients: RawClient[] = [];
-  return {
-    amber,
-    port: amber.port,
-    dir,
-    async client() {
-      const c = await RawClient.connect(amber.port);
-      clients.push(c);
-      return c;
-    },
-    async stop() {
-      for (const c of clients) c.close();
-      await amber.close({ save: false });
-    },
-  };
-}
+/** An in-process Amber whose directory outlives it (see startAmberIn). */
+export type DirAmber = TestAmber;
+export { startAmberIn };
 
 /** One field of INFO `section` ("" when absent). */
 export async function infoField(c: RawClient, field: string, section = "persistence") {

@@ -61,6 +61,21 @@ export interface TestAmber {
 /** Starts Amber in this process on an ephemeral port, logging to a temp dir. */
 export async function startAmber(extra: string[] = []): Promise<TestAmber> {
   const dir = tempDir();
+  const t = await startAmberIn(dir, extra);
+  return {
+    ...t,
+    async stop() {
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts Amber in this process on `dir`, which outlives it (so a "restart" loads what
+ * the previous one wrote); `stop()` closes without saving and leaves the directory.
+ */
+export async function startAmberIn(dir: string, extra: string[] = []): Promise<TestAmber> {
   const amber = await startServer({
     args: [
       "--port",
@@ -91,7 +106,6 @@ export async function startAmber(extra: string[] = []): Promise<TestAmber> {
     async stop() {
       for (const c of clients) c.close();
       await amber.close({ save: false });
-      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -45,8 +45,7 @@ import { activeJob, SnapshotJob } from "../snapshot_job.ts";
 import { DurableFile, fsyncDir, RdbFileWriter } from "../rdb_file.ts";
 import type { RdbWriterOptions } from "../rdb/writer.ts";
 import { AofBaseFileWriter } from "./base_file.ts";
-import { toRdbValue } from "../values.ts";
-import { rdbOf, rdbWriterOptions } from "../rdb_persistence.ts";
+import { rdbOf, rdbWriterOptions, writeDatasetSync } from "../rdb_persistence.ts";
 
 export type AofState = "off" | "on" | "wait_rewrite";
 
@@ -376,17 +375,7 @@ export class AofPersistence {
           ? Math.floor(Date.now() / 1000)
           : undefined,
       });
-    try {
-      for (const db of server.dbs) {
-        if (db.dict.size === 0) continue;
-        out.selectDb(db.id, db.dict.size, db.expires.size);
-        for (const [key, value] of db.dict) out.entry(key, toRdbValue(value), db.expires.get(key));
-      }
-      out.commit();
-    } catch (e) {
-      out.abort();
-      throw e;
-    }
+    writeDatasetSync(server, out);
   }
 
   private rdbOptions(): RdbWriterOptions {
