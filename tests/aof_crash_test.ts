@@ -708,7 +708,8 @@ function incrCommands(dir: string): string[] {
 
 Deno.test("aof: DEBUG LOADAOF neither logs itself nor re-appends what it replayed", async () => {
   const dir = tempDir("amber-aof-loadaof-");
-  const t = await startAmberIn(dir, ["--appendonly", "yes"]);
+  const t = await startAmberIn(dir, ["--appendonly", "yes", "--appendfsync", "no"]);
+  // (`no`: everysec may postpone a write while a background fsync runs; the file is read below.)
   try {
     const c = await t.client();
     assert.equal(await c.call("SET", "a", "1"), "+OK\r\n");
@@ -739,7 +740,8 @@ Deno.test("aof: SAVE, DEBUG RELOAD and DEBUG LOADAOF are not written to the AOF"
   // logs only the writes of this script (its call() ignores a dirty counter that went
   // down, as these commands reset it).
   const dir = tempDir("amber-aof-noprop-");
-  const t = await startAmberIn(dir, ["--appendonly", "yes"]);
+  const t = await startAmberIn(dir, ["--appendonly", "yes", "--appendfsync", "no"]);
+  // (`no`: everysec may postpone a write while a background fsync runs; the file is read below.)
   try {
     const c = await t.client();
     for (
@@ -832,6 +834,8 @@ for (const policy of ["everysec", "no"]) {
       await waitFor(async () => (await infoField(c, "aof_last_write_status")) === "ok", "ok", 3000);
       assert.equal(await infoField(c, "aof_buffer_length"), "0");
       assert.equal(await c.call("INCR", "n"), ":7\r\n");
+      // Under everysec the write may wait (up to 2 s) for a background fsync to finish.
+      await waitFor(async () => (await infoField(c, "aof_buffer_length")) === "0", "flush", 3000);
       // Every acknowledged INCR is in the file, once.
       assert.deepEqual(incrCommands(f.dir).filter((x) => x === "INCR n").length, 7);
       await assertDiskMatches(c, policy);
