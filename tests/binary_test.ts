@@ -450,7 +450,17 @@ for (const preamble of ["yes", "no"]) {
       "Redis loads the directory",
     ignore: ignoreWithoutRedis,
     async fn() {
-      const args = ["--save", "", "--appendonly", "yes", "--aof-use-rdb-preamble", preamble];
+      // always: SIGKILL below must not race an everysec write postponed behind an fsync.
+      const args = [
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--aof-use-rdb-preamble",
+        preamble,
+      ];
       let t: TestProcess | undefined;
       let t2: TestProcess | undefined;
       let r: TestProcess | undefined;
@@ -511,7 +521,8 @@ Deno.test({
     let t: TestProcess | undefined;
     let t2: TestProcess | undefined;
     try {
-      t = await spawnAmber(["--save", ""]);
+      // always: the SIGKILL below must not race an everysec write postponed by an fsync.
+      t = await spawnAmber(["--save", "", "--appendfsync", "always"]);
       const c = await t.client();
       await fill(c, 20_000);
       assert.equal(await c.call("CONFIG", "SET", "appendonly", "yes"), "+OK\r\n");
