@@ -172,3 +172,51 @@ export function subcommandSyntaxError(c: Client, argv: string[]): void {
     `ERR unknown subcommand or wrong number of arguments for '${sub}'. Try ${cmd} HELP.`,
   );
 }
+
+/** What removeMembers needs of a collection (a hash's fields, a set's members). */
+export interface MemberStore {
+  has(m: string): boolean;
+  delete(m: string): boolean;
+  readonly size: number;
+}
+
+/**
+ * HDEL / SREM: removes `argv[from..]` from the collection at `key`, deleting the key
+ * once empty; notifies `event` (class `cls`) and `del`, and counts the changes as dirty.
+ * The keyspace hook (WATCH, snapshots) runs only if something is really removed.
+ * Returns how many were removed.
+ */
+export function removeMembers(
+  c: Client,
+  key: string,
+  coll: MemberStore,
+  argv: string[],
+  from: number,
+  cls: string,
+  event: string,
+): number {
+  let deleted = 0;
+  let removed = false;
+  let touched = false;
+  for (let j = from; j < argv.length; j++) {
+    if (!touched) {
+      if (!coll.has(argv[j])) continue;
+      c.db.touchWrite(key);
+      touched = true;
+    }
+    if (coll.delete(argv[j])) {
+      deleted++;
+      if (coll.size === 0) {
+        c.db.delete(key);
+        removed = true;
+        break;
+      }
+    }
+  }
+  if (deleted) {
+    c.server.notify(cls, event, key, c.db.id);
+    if (removed) c.server.notify("g", "del", key, c.db.id);
+    dirty(c, deleted);
+  }
+  return deleted;
+}

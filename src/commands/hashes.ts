@@ -22,6 +22,7 @@ import {
   inInt64,
   parseBigInt64,
   parseInt64,
+  removeMembers,
 } from "./common.ts";
 import {
   addLongDouble,
@@ -137,35 +138,7 @@ function hdel(c: Client, argv: string[]): void {
   const key = argv[1];
   const h = getCollection<HashValue>(c, key, "hash", true);
   if (h === null) return;
-  if (h === undefined) {
-    c.reply.integer(0);
-    return;
-  }
-  let deleted = 0;
-  let removed = false;
-  let touched = false;
-  for (let j = 2; j < argv.length; j++) {
-    // No keyspace hook (WATCH, snapshots) unless something is really deleted.
-    if (!touched) {
-      if (!h.has(argv[j])) continue;
-      c.db.touchWrite(key);
-      touched = true;
-    }
-    if (h.delete(argv[j])) {
-      deleted++;
-      if (h.size === 0) {
-        c.db.delete(key);
-        removed = true;
-        break;
-      }
-    }
-  }
-  if (deleted) {
-    c.server.notify("h", "hdel", key, c.db.id);
-    if (removed) c.server.notify("g", "del", key, c.db.id);
-    dirty(c, deleted);
-  }
-  c.reply.integer(deleted);
+  c.reply.integer(h === undefined ? 0 : removeMembers(c, key, h, argv, 2, "h", "hdel"));
 }
 
 function hlen(c: Client, argv: string[]): void {

@@ -23,6 +23,7 @@ import {
   ERR_WRONGTYPE,
   getCollection,
   parseBigInt64,
+  removeMembers,
 } from "./common.ts";
 import { cis } from "./strings.ts";
 
@@ -213,34 +214,7 @@ function srem(c: Client, argv: string[]): void {
   const key = argv[1];
   const s = getCollection<SetValue>(c, key, "set", true);
   if (s === null) return;
-  if (s === undefined) {
-    c.reply.integer(0);
-    return;
-  }
-  let deleted = 0;
-  let removed = false;
-  let touched = false;
-  for (let j = 2; j < argv.length; j++) {
-    if (!touched) {
-      if (!s.has(argv[j])) continue;
-      c.db.touchWrite(key);
-      touched = true;
-    }
-    if (s.delete(argv[j])) {
-      deleted++;
-      if (s.size === 0) {
-        c.db.delete(key);
-        removed = true;
-        break;
-      }
-    }
-  }
-  if (deleted) {
-    c.server.notify("s", "srem", key, c.db.id);
-    if (removed) c.server.notify("g", "del", key, c.db.id);
-    dirty(c, deleted);
-  }
-  c.reply.integer(deleted);
+  c.reply.integer(s === undefined ? 0 : removeMembers(c, key, s, argv, 2, "s", "srem"));
 }
 
 function isSet(v: unknown): v is SetValue {
