@@ -5,11 +5,11 @@
 // propagation (SPOP as SREM/DEL), keyspace events, and an ioredis round trip.
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { withPair } from "./helpers/differential.ts";
+import { compareEvents, withPair } from "./helpers/differential.ts";
 import { type RawClient, replyLength } from "./helpers/resp_client.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
-import type { PropagatedOp } from "../src/server/server.ts";
 import { prng } from "./helpers/prng.ts";
+import { effectsRecorder } from "./helpers/effects.ts";
 
 const noRedis = skipWithoutRedis();
 
@@ -84,43 +84,6 @@ async function fullScan(c: RawClient, key: string, extra: string[] = []): Promis
     seen.push(...bulks(items[1]));
   } while (cursor !== "0");
   return [...new Set(seen)].sort();
-}
-
-/** Runs `cmds` on both servers with a `__key*__` subscriber each (notify-keyspace-events
- * KEA) and requires the same replies and the same events, in order. */
-async function compareEvents(
-  r: RawClient,
-  a: RawClient,
-  subs: [RawClient, RawClient],
-  cmds: string[][],
-): Promise<number> {
-  for (const [w, sub] of [[r, subs[0]], [a, subs[1]]]) {
-    assert.equal(await w.call("CONFIG", "SET", "notify-keyspace-events", "KEA"), "+OK\r\n");
-    await sub.call("PSUBSCRIBE", "__key*__:*");
-    await sub.call("SUBSCRIBE", "sync");
-  }
-  const step = async (w: RawClient, sub: RawClient, cmd: string[]) => {
-    const reply = await w.call(...cmd);
-    await w.call("PUBLISH", "sync", ".");
-    const msgs: string[] = [];
-    while (true) {
-      const m = await sub.read();
-      if (m.includes("\r\n$4\r\nsync\r\n")) break;
-      msgs.push(m);
-    }
-    return [reply, msgs] as const;
-  };
-  let n = 0;
-  for (const cmd of cmds) {
-    const [rr, ar] = await Promise.all([step(r, subs[0], cmd), step(a, subs[1], cmd)]);
-    // Random pops reply differently; their events must still agree.
-    if (cmd[0] !== "SPOP" && cmd[0] !== "SRANDMEMBER") {
-      assert.equal(ar[0], rr[0], `reply to ${JSON.stringify(cmd)} differs`);
-    }
-    assert.deepEqual(ar[1], rr[1], `events of ${JSON.stringify(cmd)} differ`);
-    n += rr[1].length;
-  }
-  return n;
 }
 
 Deno.test({
@@ -772,20 +735,9 @@ Deno.test("sets: propagation, keyspace events and the dirty counter", async () =
   const t = await startAmber();
   try {
     const server = t.amber.server;
-    const ops: PropagatedOp[] = [];
-    server.addFeed((batch) => ops.push(...batch));
-    const events: string[] = [];
-    server.onNotify((cls, event, key) => events.push(`${cls}:${event}:${key}`));
     const c = await t.client();
-    const run = async (...argv: string[]) => {
-      ops.length = 0;
-      events.length = 0;
-      const d0 = server.dirty;
-      const reply = await c.call(...argv);
-      // A command propagating several ops gets a MULTI/EXEC wrapper (the server's job).
-      const argvs = ops.map((o) => o.argv).filter((v) => v[0] !== "MULTI" && v[0] !== "EXEC");
-      return { reply, ops: argvs, events: [...events], dirty: server.dirty - d0 };
-    };
+    // Multi-op commands come without the MULTI/EXEC wrapper the server adds.
+    const run = effectsRecorder(server, c, { unwrapMulti: true });
     let x = await run("SADD", "s", "1", "2", "3");
     assert.deepEqual(x.ops, [["SADD", "s", "1", "2", "3"]]);
     assert.deepEqual(x.events, ["s:sadd:s"]);

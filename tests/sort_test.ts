@@ -9,9 +9,9 @@ import { Redis } from "ioredis";
 import { withPair } from "./helpers/differential.ts";
 import { type RawClient, replyLength } from "./helpers/resp_client.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
-import type { PropagatedOp } from "../src/server/server.ts";
 import { sortWeight } from "../src/commands/sort.ts";
 import { prng } from "./helpers/prng.ts";
+import { effectsRecorder } from "./helpers/effects.ts";
 
 const noRedis = skipWithoutRedis();
 
@@ -864,18 +864,8 @@ Deno.test("sort: propagation, keyspace events and the dirty counter", async () =
   const t = await startAmber();
   try {
     const server = t.amber.server;
-    const ops: PropagatedOp[] = [];
-    server.addFeed((batch) => ops.push(...batch));
-    const events: string[] = [];
-    server.onNotify((cls, event, key) => events.push(`${cls}:${event}:${key}`));
     const c = await t.client();
-    const exec = async (...argv: string[]) => {
-      ops.length = 0;
-      events.length = 0;
-      const d0 = server.dirty;
-      const reply = await c.call(...argv);
-      return { reply, ops: ops.map((o) => o.argv), events: [...events], dirty: server.dirty - d0 };
-    };
+    const exec = effectsRecorder(server, c);
     await exec("RPUSH", "l", "2", "1", "3");
     let x = await exec("SORT", "l");
     assert.deepEqual([x.ops, x.events, x.dirty], [[], [], 0]);

@@ -117,3 +117,40 @@ export async function compareRaw(
     assert.equal(ar, rr, `reply ${i} to ${JSON.stringify(raw)} differs`);
   }
 }
+
+/** Runs `cmds` on both servers with a `__key*__` subscriber each (notify-keyspace-events
+ * KEA) and requires the same replies and the same events, in order. */
+export async function compareEvents(
+  r: RawClient,
+  a: RawClient,
+  subs: [RawClient, RawClient],
+  cmds: string[][],
+): Promise<number> {
+  for (const [w, sub] of [[r, subs[0]], [a, subs[1]]]) {
+    assert.equal(await w.call("CONFIG", "SET", "notify-keyspace-events", "KEA"), "+OK\r\n");
+    await sub.call("PSUBSCRIBE", "__key*__:*");
+    await sub.call("SUBSCRIBE", "sync");
+  }
+  const step = async (w: RawClient, sub: RawClient, cmd: string[]) => {
+    const reply = await w.call(...cmd);
+    await w.call("PUBLISH", "sync", ".");
+    const msgs: string[] = [];
+    while (true) {
+      const m = await sub.read();
+      if (m.includes("\r\n$4\r\nsync\r\n")) break;
+      msgs.push(m);
+    }
+    return [reply, msgs] as const;
+  };
+  let n = 0;
+  for (const cmd of cmds) {
+    const [rr, ar] = await Promise.all([step(r, subs[0], cmd), step(a, subs[1], cmd)]);
+    // Random pops reply differently; their events must still agree.
+    if (cmd[0] !== "SPOP" && cmd[0] !== "SRANDMEMBER") {
+      assert.equal(ar[0], rr[0], `reply to ${JSON.stringify(cmd)} differs`);
+    }
+    assert.deepEqual(ar[1], rr[1], `events of ${JSON.stringify(cmd)} differ`);
+    n += rr[1].length;
+  }
+  return n;
+}
