@@ -19,12 +19,11 @@ import {
   ERR_WRONGTYPE,
   getCollection,
   intArg,
+  LONG_MAX,
   parseBigInt64,
 } from "./common.ts";
 import { cis } from "./strings.ts";
 import { blockForKeys, canBlock, parseTimeout } from "../server/blocking.ts";
-
-const LONG_MAX = 2n ** 63n - 1n;
 
 function newList(c: Client): ListValue {
   return new ListValue(c.server.config.getInt("list-max-listpack-size"));

@@ -22,42 +22,15 @@ import {
   ERR_SYNTAX,
   ERR_WRONGTYPE,
   getCollection,
+  LONG_MAX,
   parseBigInt64,
+  positiveLongArg,
+  rangeLongArg,
   removeMembers,
 } from "./common.ts";
 import { cis } from "./strings.ts";
 
 // ---- helpers shared with the other collection families --------------------------------
-
-const LONG_MAX = 2n ** 63n - 1n;
-
-/**
- * Redis's getRangeLongFromObjectOrReply: an integer within [min, max], else the error
- * (`msg` replaces both the parse and the range message when given). Null after replying.
- */
-export function rangeLongArg(
-  c: Client,
-  s: string,
-  min: bigint,
-  max: bigint,
-  msg?: string,
-): bigint | null {
-  const v = parseBigInt64(s);
-  if (v === null) {
-    c.reply.error(msg ?? ERR_NOT_INT);
-    return null;
-  }
-  if (v < min || v > max) {
-    c.reply.error(msg ?? `ERR value is out of range, value must between ${min} and ${max}`);
-    return null;
-  }
-  return v;
-}
-
-/** Redis's getPositiveLongFromObjectOrReply (a non-negative long). */
-export function positiveLongArg(c: Client, s: string, msg?: string): bigint | null {
-  return rangeLongArg(c, s, 0n, LONG_MAX, msg ?? "ERR value is out of range, must be positive");
-}
 
 /** SRANDMEMBER / HRANDFIELD count: -LONG_MAX..LONG_MAX. */
 export function randomCountArg(c: Client, s: string): bigint | null {

@@ -41,8 +41,11 @@ import {
   ERR_WRONGTYPE,
   getCollection,
   intArg,
+  LONG_MAX,
   lookupRead,
   parseBigInt64,
+  positiveLongArg,
+  rangeLongArg,
 } from "./common.ts";
 import { cis, cstr } from "./strings.ts";
 import { blockForKeys, canBlock, parseTimeout } from "../server/blocking.ts";
@@ -294,33 +297,6 @@ export function parseLexRange(min: string, max: string): LexRange | null {
   const b = parseLexItem(max);
   if (a === null || b === null) return null;
   return { min: a.v, max: b.v, minInf: a.inf, maxInf: b.inf, minex: a.ex, maxex: b.ex };
-}
-
-/** Redis's getRangeLongFromObjectOrReply: `msg` replaces both errors when given. */
-function rangeLongArg(
-  c: Client,
-  s: string,
-  min: bigint,
-  max: bigint,
-  msg?: string,
-): number | null {
-  const v = parseBigInt64(s);
-  if (v === null) {
-    c.reply.error(msg ?? ERR_NOT_INT);
-    return null;
-  }
-  if (v < min || v > max) {
-    c.reply.error(msg ?? `ERR value is out of range, value must between ${min} and ${max}`);
-    return null;
-  }
-  return Number(v);
-}
-
-const LONG_MAX = 2n ** 63n - 1n;
-
-/** getPositiveLongFromObjectOrReply */
-function positiveLongArg(c: Client, s: string, msg?: string): number | null {
-  return rangeLongArg(c, s, 0n, LONG_MAX, msg ?? "ERR value is out of range, must be positive");
 }
 
 // ---- shared plumbing --------------------------------------------------------------------
@@ -809,7 +785,7 @@ function zpopMinMax(c: Client, argv: string[], max: boolean): void {
   if (argv.length === 3) {
     const n = positiveLongArg(c, argv[2]);
     if (n === null) return;
-    count = n;
+    count = Number(n);
   }
   genericZpop(c, [argv[1]], max, false, count, c.reply.resp > 2 && count !== -1, false);
 }
@@ -830,7 +806,7 @@ export function parseMpop(c: Client, argv: string[], numkeysIdx: number): MpopAr
     "ERR numkeys should be greater than 0",
   );
   if (numkeys === null) return null;
-  const whereIdx = numkeysIdx + numkeys + 1;
+  const whereIdx = numkeysIdx + Number(numkeys) + 1;
   if (whereIdx >= argv.length) {
     c.reply.error(ERR_SYNTAX);
     return null;
@@ -849,7 +825,7 @@ export function parseMpop(c: Client, argv: string[], numkeysIdx: number): MpopAr
       j++;
       const n = rangeLongArg(c, argv[j], 1n, LONG_MAX, "ERR count should be greater than 0");
       if (n === null) return null;
-      count = n;
+      count = Number(n);
     } else {
       c.reply.error(ERR_SYNTAX);
       return null;
@@ -1170,7 +1146,7 @@ function zsetAlgebra(
       remaining--;
       const n = positiveLongArg(c, argv[j], "ERR LIMIT can't be negative");
       if (n === null) return;
-      limit = n;
+      limit = Number(n);
       j++;
       remaining--;
     } else {
