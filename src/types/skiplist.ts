@@ -164,6 +164,20 @@ function lowerBound(leaf: Leaf, S: number, M: string): number {
   return lo;
 }
 
+/** Which child of `nd` holds (S, M): the number of separator keys at or before it. */
+function childIndex(nd: Inner, S: number, M: string): number {
+  const ks = nd.ks;
+  const km = nd.km;
+  let lo = 0;
+  let hi = ks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keyLE(ks[mid], km[mid], S, M)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** A key predicate, false then true along key order (where the query is well defined). */
 type Pred = (s: number, m: string) => boolean;
 
@@ -238,15 +252,7 @@ export class SortedIndex {
     let node = this.root;
     for (let h = this.height; h > 0; h--) {
       const nd = node as Inner;
-      const ks = nd.ks;
-      const km = nd.km;
-      let lo = 0;
-      let hi = ks.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (keyLE(ks[mid], km[mid], S, M)) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = childIndex(nd, S, M);
       pathN[h] = nd;
       pathI[h] = lo;
       node = nd.c[lo];
@@ -504,15 +510,7 @@ export class SortedIndex {
     let rank = 0;
     for (let h = this.height; h > 0; h--) {
       const nd = node as Inner;
-      const ks = nd.ks;
-      const km = nd.km;
-      let lo = 0;
-      let hi = ks.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (keyLE(ks[mid], km[mid], score, member)) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = childIndex(nd, score, member);
       for (let k = 0; k < lo; k++) rank += nd.n[k];
       node = nd.c[lo];
     }
