@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { denoRunFlags } from "../src/launch.ts";
 
 export interface Target {
   name: string;
@@ -70,12 +71,16 @@ async function start(
   };
 }
 
-/** Amber: AMBER_BIN (a compiled binary) or `deno run src/cli.ts`; `dir` as given or new. */
+/**
+ * Amber: AMBER_BIN (a compiled binary) or `deno run src/cli.ts` with the start task's
+ * flags (AMBER_V8_FLAGS replaces the V8 flags, "" for none, to compare); `dir` as given
+ * or new.
+ */
 export function startAmber(args: string[], dir?: string): Promise<Target> {
   const bin = Deno.env.get("AMBER_BIN");
   if (bin) return start("amber", bin, args, dir);
   const cli = new URL("../src/cli.ts", import.meta.url).pathname;
-  return start("amber", Deno.execPath(), ["run", "--allow-all", cli, ...args], dir);
+  return start("amber", Deno.execPath(), ["run", ...denoRunFlags(), cli, ...args], dir);
 }
 
 export function startRedis(args: string[], dir?: string): Promise<Target> {

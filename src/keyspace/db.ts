@@ -10,6 +10,8 @@
  *
  * Values are stored bare: a string value is a Latin-1 JS string; the collection types
  * are objects from `src/types/`. No per-key wrapper object, to keep memory per key low.
+ * A key's LRU word lives in its collection object, or in the `lru` map for a string
+ * (lruWord / setLruWord), so only string keys pay a second map entry.
  */
 import type { Value } from "../types/value.ts";
 
@@ -67,11 +69,25 @@ export function updateLruClock(): void {
  */
 export const snapshotState = { parity: 0, active: false };
 
+/** `key`'s LRU word: in the collection `v` itself, or in `lru` for a string value. */
+export function lruWord(lru: Map<string, number>, key: string, v: Value): number | undefined {
+  return typeof v === "string" ? lru.get(key) : v.lru;
+}
+
+/** Stores `key`'s LRU word where lruWord reads it. */
+export function setLruWord(lru: Map<string, number>, key: string, v: Value, word: number): void {
+  if (typeof v === "string") lru.set(key, word);
+  else v.lru = word;
+}
+
 export class Database {
   dict = new Map<string, Value>();
   /** key -> absolute unix time in ms. Only keys with a TTL are here. */
   expires = new Map<string, number>();
-  /** key -> `lruClock() << 1 | snapshot bit` at last access (see snapshotState). */
+  /**
+   * String key -> `lruClock() << 1 | snapshot bit` at last access (see snapshotState).
+   * A collection keeps this word in itself (Collection.lru).
+   */
   lru = new Map<string, number>();
   /** Average TTL estimate, kept as Redis's `avg_ttl` for INFO keyspace. */
   avgTtl = 0;
@@ -91,7 +107,7 @@ export class Database {
     this.hooks.keyModified(this, key);
     this.dict.delete(key);
     this.expires.delete(key);
-    this.lru.delete(key);
+    if (this.lru.size !== 0) this.lru.delete(key);
     this.hooks.keyExpired(this, key);
     return true;
   }
@@ -100,9 +116,12 @@ export class Database {
   lookupRead(key: string): Value | undefined {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     const v = this.dict.get(key);
-    if (v !== undefined) {
+    if (v === undefined) return v;
+    if (typeof v === "string") {
       if (!snapshotState.active) this.lru.set(key, (lruClockValue << 1) | snapshotState.parity);
       else this.lru.set(key, (lruClockValue << 1) | ((this.lru.get(key) ?? 0) & 1));
+    } else {
+      v.lru = (lruClockValue << 1) | (snapshotState.active ? v.lru & 1 : snapshotState.parity);
     }
     return v;
   }
@@ -134,7 +153,13 @@ export class Database {
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     // Marked handled: a snapshot in progress saved the old value in keyModified, or
     // the key is new and not part of it.
-    this.lru.set(key, (lruClockValue << 1) | snapshotState.parity);
+    const word = (lruClockValue << 1) | snapshotState.parity;
+    if (typeof value === "string") this.lru.set(key, word);
+    else {
+      value.lru = word;
+      // A string this replaced leaves no word behind.
+      if (this.lru.size !== 0) this.lru.delete(key);
+    }
     if (this.dict.size !== before) this.hooks.keyCreated?.(this, key);
   }
 
@@ -152,7 +177,7 @@ export class Database {
     this.hooks.keyModified(this, key);
     this.dict.delete(key);
     if (this.expires.size !== 0) this.expires.delete(key);
-    this.lru.delete(key);
+    if (this.lru.size !== 0) this.lru.delete(key);
     return true;
   }
 
@@ -176,7 +201,8 @@ export class Database {
 
   /** Idle seconds since last access (OBJECT IDLETIME). */
   idleSeconds(key: string): number {
-    const t = this.lru.get(key);
+    const v = this.dict.get(key);
+    const t = v === undefined ? undefined : lruWord(this.lru, key, v);
     const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
     return t === undefined ? 0 : Math.max(0, now - (t >> 1));
   }
@@ -187,12 +213,13 @@ export class Database {
    * once; the snapshot bit is kept, since this is no change a snapshot must see.
    */
   setIdle(key: string, seconds: number): void {
-    const t = this.lru.get(key);
-    if (t === undefined) return;
+    const v = this.dict.get(key);
+    const t = v === undefined ? undefined : lruWord(this.lru, key, v);
+    if (v === undefined || t === undefined) return;
     // Bounded so that `clock << 1` stays a 32-bit integer (Redis's clock is 24 bits).
     const idle = Math.min(Math.max(0, Math.floor(seconds)), 1 << 28);
     const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
-    this.lru.set(key, ((now - idle) << 1) | (t & 1));
+    setLruWord(this.lru, key, v, ((now - idle) << 1) | (t & 1));
   }
 
   /** Empties the database in O(1): the old maps go to the hook, new ones replace them. */

@@ -13,7 +13,13 @@
  * FLUSHDB, FLUSHALL and SWAPDB replace a database's maps instead of clearing them, so
  * the snapshot simply keeps walking the maps it captured at the start.
  */
-import { type Database, type DatabaseMaps, snapshotState } from "../keyspace/db.ts";
+import {
+  type Database,
+  type DatabaseMaps,
+  lruWord,
+  setLruWord,
+  snapshotState,
+} from "../keyspace/db.ts";
 import type { Server } from "../server/server.ts";
 import type { Collection, Value } from "../types/value.ts";
 
@@ -105,11 +111,11 @@ export class Snapshot {
     // maps (whose keys are not part of the snapshot) or another db's captured maps.
     const s = this.sections.find((x) => x.dict === db.dict);
     if (s === undefined) return;
-    const l = s.lru.get(key);
-    if (l === undefined || (l & 1) === snapshotState.parity) return;
     const value = s.dict.get(key);
     if (value === undefined) return;
-    s.lru.set(key, (l & ~1) | snapshotState.parity);
+    const l = lruWord(s.lru, key, value);
+    if (l === undefined || (l & 1) === snapshotState.parity) return;
+    setLruWord(s.lru, key, value, (l & ~1) | snapshotState.parity);
     const expireAt = s.expires.get(key);
     this.preserved.push({ db: s.db, key, value: clone(value), expireAt });
   }
@@ -132,10 +138,10 @@ export class Snapshot {
         continue;
       }
       const [key, value] = r.value;
-      const l = s.lru.get(key) ?? parity;
+      const l = lruWord(s.lru, key, value) ?? parity;
       // Handled already (saved by the hook) or created after the start: skip.
       if ((l & 1) === parity) continue;
-      s.lru.set(key, (l & ~1) | parity);
+      setLruWord(s.lru, key, value, (l & ~1) | parity);
       out.push({ db: s.db, key, value, expireAt: s.expires.get(key) });
     }
     // Keys saved by the hook while this chunk was produced are picked up next time.
@@ -157,8 +163,9 @@ export class Snapshot {
     for (; this.current < this.sections.length; this.current++) {
       const s = this.sections[this.current];
       for (let r = s.iter.next(); !r.done; r = s.iter.next()) {
-        const l = s.lru.get(r.value[0]);
-        if (l !== undefined && (l & 1) !== parity) s.lru.set(r.value[0], (l & ~1) | parity);
+        const [key, value] = r.value;
+        const l = lruWord(s.lru, key, value);
+        if (l !== undefined && (l & 1) !== parity) setLruWord(s.lru, key, value, (l & ~1) | parity);
       }
     }
   }

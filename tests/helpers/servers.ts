@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { denoRunFlags } from "../../src/launch.ts";
 import { type AmberServer, startServer } from "../../mod.ts";
 import { RawClient } from "./resp_client.ts";
 
@@ -183,7 +184,7 @@ export function amberCommand(): [string, string[]] {
   const bin = Deno.env.get("AMBER_BIN");
   if (bin) return [bin, []];
   const cli = new URL("../../src/cli.ts", import.meta.url).pathname;
-  return [Deno.execPath(), ["run", "--allow-all", cli]];
+  return [Deno.execPath(), ["run", ...denoRunFlags(), cli]];
 }
 
 /** Starts Amber as a subprocess (`deno run src/cli.ts`, or AMBER_BIN). */
