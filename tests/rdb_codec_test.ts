@@ -741,6 +741,9 @@ Deno.test("reader: errors name the offset and the key", () => {
     [4, ...s("h"), 2, ...s("f"), ...s("1"), ...s("f"), ...s("2")],
     /duplicate hash field "f"/,
   );
+  // Past 8 members the check takes another path (a Set instead of pairwise compares).
+  const ten = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "c"].flatMap((m) => s(m));
+  expectError([2, ...s("big"), 10, ...ten], /reading key "big": duplicate set member "c"/);
   expectError(
     [16, ...s("h"), ...s("\x08\x00\x00\x00\x00\x00\xff")],
     /^RDB error at offset 13 reading key "h": hash-listpack integrity check failed: listpack header says 8 bytes but blob has 7$/,

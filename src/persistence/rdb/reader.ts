@@ -583,6 +583,15 @@ export class RdbParser {
   private checkUnique(list: string[], stride: number, what: string): void {
     const n = list.length / stride;
     if (n < 2) return;
+    if (n <= 8) {
+      // Small collections (most of a large file) compare pairwise: no Set per key.
+      for (let i = stride; i < list.length; i += stride) {
+        for (let j = 0; j < i; j += stride) {
+          if (list[i] === list[j]) this.duplicate(list, stride, what);
+        }
+      }
+      return;
+    }
     const seen = new Set<string>();
     for (let i = 0; i < list.length; i += stride) seen.add(list[i]);
     if (seen.size !== n) this.duplicate(list, stride, what);
