@@ -93,16 +93,13 @@ Deno.test("snapshot: a second snapshot sees the keys the first one marked", asyn
   }
 });
 
-Deno.test("snapshot: string keys loaded from an RDB (no LRU word yet) are sent once, old values kept", async () => {
+Deno.test("snapshot: keys loaded from an RDB are sent once with their old values, across abandoned passes", async () => {
   const t = await startAmber();
   const server = t.amber.server;
   try {
     for (let i = 0; i < 200; i++) run(server, ["SET", `k${i}`, `v${i}`]);
     for (let i = 0; i < 20; i++) run(server, ["RPUSH", `list${i}`, "a", "b"]);
     assert.equal(run(server, ["DEBUG", "RELOAD"]), "+OK\r\n");
-    const db = server.dbs[0];
-    // Loading gives string keys no word (the saving this case is about).
-    assert.equal(db.lru.size, 0);
     assert.match(run(server, ["OBJECT", "IDLETIME", "k1"]), /^:\d+\r\n$/);
     for (let n = 0; n < 3; n++) {
       // Two passes (one per snapshot parity) are abandoned halfway: the keys they did
@@ -121,7 +118,6 @@ Deno.test("snapshot: string keys loaded from an RDB (no LRU word yet) are sent o
       snap.finish();
       if (n === 2) assert.deepEqual(got.sort(), before);
     }
-    assert.ok(db.lru.size > 0);
   } finally {
     Snapshot.current(server)?.finish();
     await t.stop();

@@ -69,20 +69,7 @@ export function updateLruClock(): void {
  */
 export const snapshotState = { parity: 0, active: false };
 
-/**
- * The snapshot bit that means "not handled yet": inside a snapshot, the opposite of
- * `parity`; outside one, `parity` itself (the next snapshot's flip makes it unhandled).
- */
-export function unsentBit(): number {
-  return snapshotState.active ? snapshotState.parity ^ 1 : snapshotState.parity;
-}
-
-/**
- * `key`'s LRU word: in the collection `v` itself, or in `lru` for a string value.
- * A string key loaded from a file has no word until first touched (loading spares a
- * map insert per key): undefined reads as clock 0 (the server's start) and not handled
- * by any snapshot (`unsentBit`).
- */
+/** `key`'s LRU word: in the collection `v` itself, or in `lru` for a string value. */
 export function lruWord(lru: Map<string, number>, key: string, v: Value): number | undefined {
   return typeof v === "string" ? lru.get(key) : v.lru;
 }
@@ -132,7 +119,7 @@ export class Database {
     if (v === undefined) return v;
     if (typeof v === "string") {
       if (!snapshotState.active) this.lru.set(key, (lruClockValue << 1) | snapshotState.parity);
-      else this.lru.set(key, (lruClockValue << 1) | ((this.lru.get(key) ?? unsentBit()) & 1));
+      else this.lru.set(key, (lruClockValue << 1) | ((this.lru.get(key) ?? 0) & 1));
     } else {
       v.lru = (lruClockValue << 1) | (snapshotState.active ? v.lru & 1 : snapshotState.parity);
     }
@@ -215,10 +202,9 @@ export class Database {
   /** Idle seconds since last access (OBJECT IDLETIME). */
   idleSeconds(key: string): number {
     const v = this.dict.get(key);
-    if (v === undefined) return 0;
-    const t = lruWord(this.lru, key, v) ?? 0;
+    const t = v === undefined ? undefined : lruWord(this.lru, key, v);
     const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
-    return Math.max(0, now - (t >> 1));
+    return t === undefined ? 0 : Math.max(0, now - (t >> 1));
   }
 
   /**
@@ -228,8 +214,8 @@ export class Database {
    */
   setIdle(key: string, seconds: number): void {
     const v = this.dict.get(key);
-    if (v === undefined) return;
-    const t = lruWord(this.lru, key, v) ?? unsentBit();
+    const t = v === undefined ? undefined : lruWord(this.lru, key, v);
+    if (v === undefined || t === undefined) return;
     // Bounded so that `clock << 1` stays a 32-bit integer (Redis's clock is 24 bits).
     const idle = Math.min(Math.max(0, Math.floor(seconds)), 1 << 28);
     const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;

@@ -21,7 +21,7 @@ import { RdbParser } from "./rdb/reader.ts";
 import { RdbWriter, type RdbWriterOptions } from "./rdb/writer.ts";
 import type { RdbEntry, RdbValue } from "./rdb/types.ts";
 import { fromRdbValue, type ValueLimits } from "./values.ts";
-import { type Database, unsentBit } from "../keyspace/db.ts";
+import { type Database, setLruWord, snapshotState } from "../keyspace/db.ts";
 import { debugDelay, runSteps } from "../util/steps.ts";
 
 /**
@@ -210,9 +210,8 @@ export function* loadRdbFileSteps(
     if (dict.size === before) {
       throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${e.db}`);
     }
-    // A collection's LRU word: clock 0, not handled by the next snapshot. A string key
-    // gets none (lruWord reads its absence the same way): one map insert fewer per key.
-    if (typeof v !== "string") v.lru = unsentBit();
+    // The current snapshot bit: a stale one would make the next BGSAVE skip the key.
+    setLruWord(db.lru, e.key, v, snapshotState.parity);
     if (e.expireAtMs !== undefined) db.expires.set(e.key, e.expireAtMs);
     keysLoaded++;
     if (keyLoadDelay) debugDelay(keyLoadDelay);

@@ -113,10 +113,9 @@ export class Snapshot {
     if (s === undefined) return;
     const value = s.dict.get(key);
     if (value === undefined) return;
-    // No word (a string key loaded and not touched since) means not sent yet.
     const l = lruWord(s.lru, key, value);
-    if (l !== undefined && (l & 1) === snapshotState.parity) return;
-    setLruWord(s.lru, key, value, ((l ?? 0) & ~1) | snapshotState.parity);
+    if (l === undefined || (l & 1) === snapshotState.parity) return;
+    setLruWord(s.lru, key, value, (l & ~1) | snapshotState.parity);
     const expireAt = s.expires.get(key);
     this.preserved.push({ db: s.db, key, value: clone(value), expireAt });
   }
@@ -139,10 +138,10 @@ export class Snapshot {
         continue;
       }
       const [key, value] = r.value;
-      const l = lruWord(s.lru, key, value);
+      const l = lruWord(s.lru, key, value) ?? parity;
       // Handled already (saved by the hook) or created after the start: skip.
-      if (l !== undefined && (l & 1) === parity) continue;
-      setLruWord(s.lru, key, value, ((l ?? 0) & ~1) | parity);
+      if ((l & 1) === parity) continue;
+      setLruWord(s.lru, key, value, (l & ~1) | parity);
       out.push({ db: s.db, key, value, expireAt: s.expires.get(key) });
     }
     // Keys saved by the hook while this chunk was produced are picked up next time.
