@@ -479,6 +479,66 @@ Deno.test("zset: listpack entries with long members (multi-byte length prefixes)
   assert.deepEqual(all(z), model.sorted());
 });
 
+Deno.test("zset: listpack scores in every stored width read back exactly, in order", () => {
+  const lim = { entries: 128, value: 1 << 20 };
+  // Each side of the int8 / int16 / float32 / double boundaries, and member lengths around
+  // the one-byte header (length * 4 + format < 128).
+  const scores = [
+    0,
+    -0,
+    1,
+    -1,
+    127,
+    128,
+    -128,
+    -129,
+    32767,
+    32768,
+    -32768,
+    -32769,
+    1.5,
+    -2.25,
+    0.1,
+    16777216,
+    16777217,
+    3.4028234663852886e38,
+    1e300,
+    -1e-300,
+    5e-324,
+    Infinity,
+    -Infinity,
+    2 ** 53,
+    -(2 ** 53) - 2,
+    1 / 3,
+  ];
+  const lens = [0, 1, 31, 32, 33, 63, 64, 200];
+  const r = prng(7);
+  for (let round = 0; round < 20; round++) {
+    const z = new ZSet();
+    const model = new Model();
+    scores.forEach((sc, i) => {
+      const m = "m".repeat(lens[Math.floor(r() * lens.length)]) + String(i);
+      z.add(sc, m, 0, lim);
+      model.m.set(m, sc === 0 ? 0 : sc);
+    });
+    assert.equal(z.encoding(), "listpack");
+    assert.deepEqual(all(z), model.sorted());
+    for (const [m, sc] of model.m) {
+      assert.ok(Object.is(z.score(m), sc), `${m}: ${z.score(m)} !== ${sc}`);
+      // An update moves the entry to another width and back.
+      z.add(0.5, m, ZADD_INCR, lim);
+      assert.equal(z.score(m), sc + 0.5);
+      z.add(sc, m, 0, lim);
+    }
+    assert.deepEqual(all(z), model.sorted());
+    const o = out();
+    z.rangeByScore({ min: -200, max: 40000, minex: false, maxex: true }, false, 0, -1, o);
+    assert.deepEqual(pairs(o), model.sorted().filter((e) => e[1] >= -200 && e[1] < 40000));
+    z.convertToSkiplist();
+    assert.deepEqual(all(z), model.sorted());
+  }
+});
+
 Deno.test("zset: fromSortedAs keeps the requested encoding", () => {
   const z = ZSet.fromSortedAs(["a", "b".repeat(100)], [1, 2], true);
   assert.equal(z.encoding(), "listpack");

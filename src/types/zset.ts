@@ -4,11 +4,14 @@
  * the one-way listpack -> skiplist conversion, and the range walks the commands share.
  *
  * The listpack is one packed Latin-1 string, entries in (score, member bytes) order, each
- * a LEB128 member length, the member bytes and the 8 bytes of the IEEE-754 score. A small
- * zset is then two heap objects (this and the string) instead of an array plus a string
- * per member and a boxed number per fractional score: about a third of the memory, which
- * is what a million small zsets cost. Operations decode as they walk; a listpack holds at
- * most zset-max-listpack-entries entries, so walks are short, as they are in Redis.
+ * a LEB128 header `member length * 4 + score format`, the member bytes and the score in
+ * the fewest bytes that hold it exactly, as Redis's listpack stores small integers in
+ * fewer bytes: an int8 (1 byte), an int16 (2), a float32 (4) or the IEEE-754 double (8).
+ * A small zset is then two heap objects (this and the string) instead of an array plus a
+ * string per member and a boxed number per fractional score: about a third of the
+ * memory, which is what a million small zsets cost. Operations decode as they walk; a
+ * listpack holds at most zset-max-listpack-entries entries, so walks are short, as they
+ * are in Redis.
  *
  * Listpack quirk kept on purpose: Redis stores an integral score as a listpack integer,
  * so -0 reads back as 0 there (but not in a skiplist), and ZSCAN prints listpack scores
@@ -100,18 +103,57 @@ export function lpScoreRepr(score: number): string {
 
 const f64 = new Float64Array(1);
 const u8 = new Uint8Array(f64.buffer);
+const f32 = new Float32Array(1);
+const u8f = new Uint8Array(f32.buffer);
 
-function encScore(x: number): string {
-  f64[0] = x;
-  return String.fromCharCode(u8[0], u8[1], u8[2], u8[3], u8[4], u8[5], u8[6], u8[7]);
+// Score formats (the low two bits of an entry header) and their sizes in bytes.
+const SC_F64 = 0;
+const SC_F32 = 1;
+const SC_I8 = 2;
+const SC_I16 = 3;
+const SCORE_BYTES = [8, 4, 1, 2];
+
+/** The smallest format that gives `x` back exactly (-0 is stored as 0 beforehand). */
+function scoreFormat(x: number): number {
+  if (Number.isInteger(x) && x >= -32768 && x <= 32767) {
+    return x >= -128 && x <= 127 ? SC_I8 : SC_I16;
+  }
+  return Math.fround(x) === x ? SC_F32 : SC_F64;
 }
 
+function encScore(x: number, fmt: number): string {
+  switch (fmt) {
+    case SC_I8:
+      return String.fromCharCode(x & 255);
+    case SC_I16:
+      return String.fromCharCode(x & 255, (x >> 8) & 255);
+    case SC_F32:
+      f32[0] = x;
+      return String.fromCharCode(u8f[0], u8f[1], u8f[2], u8f[3]);
+    default:
+      f64[0] = x;
+      return String.fromCharCode(u8[0], u8[1], u8[2], u8[3], u8[4], u8[5], u8[6], u8[7]);
+  }
+}
+
+/** The score at `p` of the entry head() decoded last (its format is `sf`). */
 function decScore(s: string, p: number): number {
-  for (let k = 0; k < 8; k++) u8[k] = s.charCodeAt(p + k);
-  return f64[0];
+  switch (sf) {
+    case SC_I8:
+      return (s.charCodeAt(p) << 24) >> 24;
+    case SC_I16:
+      return ((s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8)) << 16) >> 16;
+    case SC_F32:
+      for (let k = 0; k < 4; k++) u8f[k] = s.charCodeAt(p + k);
+      return f32[0];
+    default:
+      for (let k = 0; k < 8; k++) u8[k] = s.charCodeAt(p + k);
+      return f64[0];
+  }
 }
 
-function encLen(n: number): string {
+function encHead(len: number, fmt: number): string {
+  let n = len * 4 + fmt;
   if (n < 128) return String.fromCharCode(n);
   let out = "";
   while (n >= 128) {
@@ -121,36 +163,47 @@ function encLen(n: number): string {
   return out + String.fromCharCode(n);
 }
 
-/** Set by head(): where the member of the decoded entry starts, and its length. */
+/**
+ * Set by head(): where the member of the decoded entry starts, its length, and its
+ * score's format and size (the score is at ms + ml, the entry ends at ms + ml + sl).
+ */
 let ms = 0;
 let ml = 0;
+let sf = 0;
+let sl = 8;
 
-/** Decodes the header of the entry at `p` into `ms`/`ml`; the score is at ms + ml. */
+/** Decodes the header of the entry at `p` into `ms`/`ml`/`sf`/`sl`. */
 function head(s: string, p: number): void {
   let c = s.charCodeAt(p++);
   if (c < 128) {
-    ml = c;
+    ml = c >> 2;
+    sf = c & 3;
+    sl = SCORE_BYTES[sf];
     ms = p;
     return;
   }
-  let len = c & 127;
+  let v = c & 127;
   let mul = 128;
   for (;;) {
     c = s.charCodeAt(p++);
     if (c < 128) {
-      len += c * mul;
+      v += c * mul;
       break;
     }
-    len += (c & 127) * mul;
+    v += (c & 127) * mul;
     mul *= 128;
   }
-  ml = len;
+  sf = v % 4;
+  sl = SCORE_BYTES[sf];
+  ml = (v - sf) / 4;
   ms = p;
 }
 
 /** An encoded entry. An integral score is a listpack integer in Redis: -0 becomes 0. */
 function entry(member: string, score: number): string {
-  return encLen(member.length) + member + encScore(score === 0 ? 0 : score);
+  if (score === 0) score = 0;
+  const fmt = scoreFormat(score);
+  return encHead(member.length, fmt) + member + encScore(score, fmt);
 }
 
 /** Byte comparison of the member at s[start, start+len) with `m`. */
@@ -173,7 +226,7 @@ class LpView {
     for (let i = 0; i < n; i++) {
       pos[i] = p;
       head(s, p);
-      p = ms + ml + 8;
+      p = ms + ml + sl;
     }
     this.pos = pos;
   }
@@ -213,6 +266,7 @@ function flat3(a: string, b: string, c: string): string {
 /** Set by lpFind(): the pair index of the entry found and where it ends. */
 let foundIndex = 0;
 let foundEnd = 0;
+let foundScore = 0;
 
 export class ZSet implements Collection {
   /** The packed listpack, or the sorted index (the "skiplist" encoding) once converted. */
@@ -296,17 +350,18 @@ export class ZSet implements Collection {
 
   // ---- listpack primitives -------------------------------------------------------------
 
-  /** Position of `member`'s entry (with foundIndex/foundEnd set), or -1. */
+  /** Position of `member`'s entry (with foundIndex/foundEnd/foundScore set), or -1. */
   private lpFind(member: string): number {
     const s = this.d as string;
     const len = member.length;
     let p = 0;
     for (let i = 0; i < this.n; i++) {
       head(s, p);
-      const next = ms + ml + 8;
+      const next = ms + ml + sl;
       if (ml === len && s.startsWith(member, ms)) {
         foundIndex = i;
         foundEnd = next;
+        foundScore = decScore(s, ms + ml);
         return p;
       }
       p = next;
@@ -323,7 +378,7 @@ export class ZSet implements Collection {
       head(s, p);
       const sc = decScore(s, ms + ml);
       if (sc > score || (sc === score && cmpAt(s, ms, ml, member) > 0)) break;
-      p = ms + ml + 8;
+      p = ms + ml + sl;
     }
     this.d = flat3(s.slice(0, p), entry(member, score), s.slice(p));
     this.n++;
@@ -348,7 +403,7 @@ export class ZSet implements Collection {
       head(s, p);
       members[i] = s.slice(ms, ms + ml);
       scores[i] = decScore(s, ms + ml);
-      p = ms + ml + 8;
+      p = ms + ml + sl;
     }
     this.d = SortedIndex.fromSorted(members, scores);
     this.n = 0;
@@ -359,7 +414,7 @@ export class ZSet implements Collection {
   score(member: string): number | undefined {
     const d = this.d;
     if (typeof d === "string") {
-      return this.lpFind(member) === -1 ? undefined : decScore(d, foundEnd - 8);
+      return this.lpFind(member) === -1 ? undefined : foundScore;
     }
     return d.dict.get(member);
   }
@@ -386,7 +441,7 @@ export class ZSet implements Collection {
       if (p !== -1) {
         if (nx) return ZADD_OUT_NOP;
         const end = foundEnd;
-        const cur = decScore(this.d, end - 8);
+        const cur = foundScore;
         if (incr) {
           score += cur;
           if (Number.isNaN(score)) return ZADD_OUT_NAN;
@@ -486,7 +541,7 @@ export class ZSet implements Collection {
       let p = 0;
       for (let i = 0; i < r; i++) {
         head(d, p);
-        p = ms + ml + 8;
+        p = ms + ml + sl;
       }
       head(d, p);
       return [d.slice(ms, ms + ml), decScore(d, ms + ml)];
@@ -510,8 +565,10 @@ export class ZSet implements Collection {
         for (let i = 0; i < this.n; i++) {
           head(d, p);
           const end = ms + ml;
+          // Read before the callback, which may decode other listpacks.
+          const next = end + sl;
           if (fn(d.slice(ms, end), decScore(d, end)) === true) return;
-          p = end + 8;
+          p = next;
         }
       }
       return;
