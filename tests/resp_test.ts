@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { ProtocolError, RequestParser, splitArgs } from "../src/server/resp.ts";
+import { latin1Bytes } from "../src/server/wire.ts";
 
 function parser(authenticated = true) {
   return new RequestParser({ maxBulkLen: 512 * 1024 * 1024, authenticated: () => authenticated });
@@ -123,4 +124,31 @@ Deno.test("resp: splitArgs follows sdssplitargs", () => {
   assert.equal(splitArgs("'a'b"), null);
   assert.equal(splitArgs("'abc"), null);
   assert.deepEqual(splitArgs("'a\\nb'"), ["a\\nb"]);
+});
+
+Deno.test("latin1Bytes: every byte value, short and long, ASCII-only and not", () => {
+  const all = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
+  const cases = [
+    "",
+    "+OK\r\n",
+    "x".repeat(255),
+    "y".repeat(256),
+    "a".repeat(300) + "\xff",
+    "\x80" + "b".repeat(300),
+    all,
+    all.repeat(40),
+    "z".repeat(300_000),
+    "\xfe".repeat(300_000),
+  ];
+  // Built by += as replies are (a rope), not only flat literals.
+  let rope = "";
+  for (let i = 0; i < 200; i++) rope += "$3\r\n" + (i % 2 ? "abc" : "\xe9\xe0\xff") + "\r\n";
+  cases.push(rope);
+  for (const s of cases) {
+    const b = latin1Bytes(s);
+    assert.equal(b.length, s.length);
+    for (let i = 0; i < s.length; i++) {
+      if (b[i] !== s.charCodeAt(i)) assert.fail(`byte ${i} of a ${s.length}-char string`);
+    }
+  }
 });

@@ -13,6 +13,16 @@ const SLAB_SIZE = 256 * 1024;
 let slab = new Uint8Array(SLAB_SIZE);
 let offset = 0;
 
+const encoder = new TextEncoder();
+
+/**
+ * Below this length the charCodeAt loop beats `encodeInto`'s call overhead. Above it,
+ * `encodeInto` (native, ~0.2 ns/byte) replaces the loop (4-7 ns/byte on a reply string
+ * built by `+=`, measured): its UTF-8 equals Latin-1 when every char is ASCII, which the
+ * byte count tells (one byte written per char read); otherwise the loop redoes it.
+ */
+const NATIVE_MIN = 256;
+
 /** The bytes of a Latin-1 string (char codes 0..255), as a fresh or pooled view. */
 export function latin1Bytes(s: string): Uint8Array {
   const n = s.length;
@@ -30,8 +40,13 @@ export function latin1Bytes(s: string): Uint8Array {
     o = offset;
     offset += n;
   }
-  for (let i = 0; i < n; i++) out[o + i] = s.charCodeAt(i);
-  return o === 0 && out.length === n ? out : out.subarray(o, o + n);
+  const view = o === 0 && out.length === n ? out : out.subarray(o, o + n);
+  if (n >= NATIVE_MIN) {
+    const r = encoder.encodeInto(s, view);
+    if (r.read === n && r.written === n) return view;
+  }
+  for (let i = 0; i < n; i++) view[i] = s.charCodeAt(i);
+  return view;
 }
 
 interface Latin1Sliceable {
