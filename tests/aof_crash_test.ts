@@ -432,7 +432,7 @@ async function crashLoop(policy: "always" | "everysec" | "no", seed: number): Pr
         await waitLoaded(rc);
         const rd = q(await rc.call("DEBUG", "DIGEST"));
         if (rd !== digest) {
-          const keep = tempDir("amber-aof-crash-mismatch-");
+          const keep = tempDir("amber-aof-crash-mismatch-", true);
           cpSync(aofDir, keep, { recursive: true });
           assert.fail(`${policy}: redis-server's digest ${rd} != ${digest}; files kept in ${keep}`);
         }

@@ -241,6 +241,7 @@ async function withRedis(fn: (c: MiniClient) => Promise<void>): Promise<void> {
   const rnd = prng(Date.now());
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = 20000 + Math.floor(rnd() * 30000);
+    const dir = Deno.makeTempDirSync({ prefix: "amber-glob-" });
     const child = new Deno.Command("redis-server", {
       args: [
         "--port",
@@ -252,7 +253,7 @@ async function withRedis(fn: (c: MiniClient) => Promise<void>): Promise<void> {
         "--appendonly",
         "no",
         "--dir",
-        Deno.makeTempDirSync({ prefix: "amber-glob-" }),
+        dir,
       ],
       stdout: "null",
       stderr: "null",
@@ -273,6 +274,7 @@ async function withRedis(fn: (c: MiniClient) => Promise<void>): Promise<void> {
     if (conn === null) {
       if (!exited) child.kill("SIGKILL");
       await status;
+      Deno.removeSync(dir, { recursive: true });
       continue; // port probably taken; try another
     }
     try {
@@ -281,6 +283,7 @@ async function withRedis(fn: (c: MiniClient) => Promise<void>): Promise<void> {
       conn.close();
       child.kill("SIGKILL");
       await status;
+      Deno.removeSync(dir, { recursive: true });
     }
     return;
   }

@@ -1,11 +1,12 @@
 // Tests for src/log.ts: Redis line format, level filtering, file and stdout output.
 import * as assert from "node:assert/strict";
 import { isLogLevel, LOG_MAX_LEN, Logger } from "../src/log.ts";
+import { tempDir } from "./helpers/servers.ts";
 
 const LINE_RE = /^(\d+):([A-Z]) (\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3}) ([.\-*#]) (.*)$/;
 
 function tempLog(): string {
-  return Deno.makeTempDirSync({ prefix: "amber-log-" }) + "/redis.log";
+  return tempDir("amber-log-") + "/redis.log";
 }
 
 function readLatin1(path: string): string {
@@ -165,7 +166,7 @@ function checkStdout(text: string): void {
 }
 
 Deno.test("Logger: stdout output (deno)", async () => {
-  const dir = Deno.makeTempDirSync({ prefix: "amber-log-" });
+  const dir = tempDir("amber-log-");
   Deno.writeTextFileSync(dir + "/s.ts", STDOUT_SCRIPT);
   checkStdout(await runScript(Deno.execPath(), ["run", "-A", dir + "/s.ts"]));
 });
@@ -183,7 +184,7 @@ Deno.test({
   name: "Logger: stdout and file output (bun)",
   ignore: !hasBun(),
   async fn() {
-    const dir = Deno.makeTempDirSync({ prefix: "amber-log-" });
+    const dir = tempDir("amber-log-");
     Deno.writeTextFileSync(
       dir + "/s.ts",
       STDOUT_SCRIPT.replace(/^import .*$/m, (l) => l.replace("file://", "")),

@@ -34,8 +34,23 @@ export function skipWithoutRedis(): boolean {
   return redisServerPath() === null && !IN_CI;
 }
 
-export function tempDir(prefix = "amber-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+const TEMP_DIRS: string[] = [];
+
+/**
+ * A new directory under the system temp dir, removed when the test process ends
+ * (`keep`: left for a person to inspect, e.g. the files of a failed comparison).
+ */
+export function tempDir(prefix = "amber-test-", keep = false): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (!keep) {
+    if (TEMP_DIRS.length === 0) {
+      globalThis.addEventListener("unload", () => {
+        for (const d of TEMP_DIRS) rmSync(d, { recursive: true, force: true });
+      });
+    }
+    TEMP_DIRS.push(dir);
+  }
+  return dir;
 }
 
 /** A free TCP port on 127.0.0.1. */
