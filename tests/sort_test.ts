@@ -6,7 +6,7 @@
 // events, WATCH, large inputs and an ioredis call.
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { withPair } from "./helpers/differential.ts";
+import { compareEvents, withPair } from "./helpers/differential.ts";
 import { type RawClient, replyLength } from "./helpers/resp_client.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
 import { sortWeight } from "../src/commands/sort.ts";
@@ -908,30 +908,7 @@ Deno.test({
         ["SORT", "z"],
         ["SORT_RO", "z", "ALPHA"],
       ];
-      const clients: [RawClient, RawClient][] = [[r, subs[0]], [a, subs[1]]];
-      for (const [w, sub] of clients) {
-        assert.equal(await w.call("CONFIG", "SET", "notify-keyspace-events", "KEA"), "+OK\r\n");
-        await sub.call("PSUBSCRIBE", "__key*__:*");
-        await sub.call("SUBSCRIBE", "sync");
-      }
-      const step = async (w: RawClient, sub: RawClient, cmd: string[]) => {
-        const reply = await w.call(...cmd);
-        await w.call("PUBLISH", "sync", ".");
-        const msgs: string[] = [];
-        while (true) {
-          const m = await sub.read();
-          if (m.includes("\r\n$4\r\nsync\r\n")) break;
-          msgs.push(m);
-        }
-        return [reply, msgs] as const;
-      };
-      let events = 0;
-      for (const cmd of cmds) {
-        const [rr, ar] = await Promise.all(clients.map(([w, sub]) => step(w, sub, cmd)));
-        assert.equal(ar[0], rr[0], `reply to ${JSON.stringify(cmd)} differs`);
-        assert.deepEqual(ar[1], rr[1], `events of ${JSON.stringify(cmd)} differ`);
-        events += rr[1].length;
-      }
+      const events = await compareEvents(r, a, [subs[0], subs[1]], cmds);
       assert.ok(events >= 8);
     });
   },
