@@ -140,47 +140,11 @@ function scan(c: Client, argv: string[]): void {
 
 // ---- RANDOMKEY ------------------------------------------------------------------------
 
-/**
- * A JS Map has no random access, so RANDOMKEY samples an array of the dictionary's keys.
- * The array is refreshed incrementally (a few entries per call, from a live iterator)
- * so no call pays for a full walk, and keys deleted since are dropped when drawn.
- */
-interface KeySample {
-  keys: string[];
-  next: string[];
-  it: Iterator<string>;
-}
-
-const samples = new WeakMap<Map<string, Value>, KeySample>();
-const REFRESH_STEP = 32;
-
+/** Redis's dbRandomKey: a uniformly drawn key, retried while the draw has expired. */
 function randomKey(db: Database): string | undefined {
   while (true) {
-    const dict = db.dict;
-    if (dict.size === 0) return undefined;
-    let s = samples.get(dict);
-    if (!s || s.keys.length === 0) {
-      s = { keys: Array.from(dict.keys()), next: [], it: dict.keys() };
-      samples.set(dict, s);
-    }
-    for (let i = 0; i < REFRESH_STEP; i++) {
-      const r = s.it.next();
-      if (r.done) {
-        s.keys = s.next;
-        s.next = [];
-        s.it = dict.keys();
-        break;
-      }
-      s.next.push(r.value);
-    }
-    if (s.keys.length === 0) continue;
-    const i = Math.floor(Math.random() * s.keys.length);
-    const key = s.keys[i];
-    if (!dict.has(key)) {
-      s.keys[i] = s.keys[s.keys.length - 1];
-      s.keys.pop();
-      continue;
-    }
+    const key = db.dict.randomKey();
+    if (key === undefined) return undefined;
     if (db.expireIfNeeded(key)) continue;
     return key;
   }

@@ -20,6 +20,7 @@ import type { HandlerMap } from "./registry.ts";
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
 import type { Database } from "../keyspace/db.ts";
+import type { KeyTable } from "../keyspace/keytable.ts";
 import { stringEncoding, type Value } from "../types/value.ts";
 import {
   dirty,
@@ -112,7 +113,7 @@ function buildString(c: Client, f: () => string): string | null {
 export type StringEncodingMark = "raw" | "noint" | "int1";
 
 /** Marks per dictionary (FLUSHDB/SWAPDB replace or move dicts, and the marks follow). */
-const encodingMarks = new WeakMap<Map<string, Value>, Map<string, StringEncodingMark>>();
+const encodingMarks = new WeakMap<KeyTable<Value>, Map<string, StringEncodingMark>>();
 const hookedServers = new WeakSet<Server>();
 
 /** Records how `key`'s string (just stored) is encoded, when its content would not say. */

@@ -10,16 +10,16 @@
  *
  * Values are stored bare: a string value is a Latin-1 JS string; the collection types
  * are objects from `src/types/`. No per-key wrapper object, to keep memory per key low.
- * A key's LRU word lives in its collection object, or in the `lru` map for a string
- * (lruWord / setLruWord), so only string keys pay a second map entry.
+ * A key's LRU word lives in its collection object, or beside a string value in the
+ * dictionary's entry (lruWord / setLruWord).
  */
 import type { Value } from "../types/value.ts";
+import { KeyTable } from "./keytable.ts";
 
 /** The maps that hold one database's contents (replaced whole by FLUSHDB and SWAPDB). */
 export interface DatabaseMaps {
-  dict: Map<string, Value>;
+  dict: KeyTable<Value>;
   expires: Map<string, number>;
-  lru: Map<string, number>;
 }
 
 /** Hooks the keyspace owner installs; the database calls them, never the reverse. */
@@ -61,7 +61,7 @@ export function updateLruClock(): void {
 
 /**
  * Point-in-time snapshot bookkeeping, shared by every database (SWAPDB moves maps
- * between them). Each `lru` value is `clock << 1 | bit`: a key whose bit equals
+ * between them). Each LRU word is `clock << 1 | bit`: a key whose bit equals
  * `parity` has been handled by the snapshot in progress (sent, or saved before it
  * changed) or did not exist when it started. A new snapshot flips `parity`, which
  * makes every existing key "not yet sent" in O(1). Outside a snapshot, touching a
@@ -69,26 +69,26 @@ export function updateLruClock(): void {
  */
 export const snapshotState = { parity: 0, active: false };
 
-/** `key`'s LRU word: in the collection `v` itself, or in `lru` for a string value. */
-export function lruWord(lru: Map<string, number>, key: string, v: Value): number | undefined {
-  return typeof v === "string" ? lru.get(key) : v.lru;
+/** `key`'s LRU word: in the collection `v` itself, or in `dict`'s entry for a string. */
+export function lruWord(dict: KeyTable<Value>, key: string, v: Value): number | undefined {
+  return typeof v === "string" ? dict.getWord(key) : v.lru;
 }
 
 /** Stores `key`'s LRU word where lruWord reads it. */
-export function setLruWord(lru: Map<string, number>, key: string, v: Value, word: number): void {
-  if (typeof v === "string") lru.set(key, word);
+export function setLruWord(dict: KeyTable<Value>, key: string, v: Value, word: number): void {
+  if (typeof v === "string") dict.setWord(key, word);
   else v.lru = word;
 }
 
 export class Database {
-  dict = new Map<string, Value>();
+  /**
+   * key -> value, with `lruClock() << 1 | snapshot bit` at last access (see
+   * snapshotState) as the entry's word for a string; a collection keeps the word in
+   * itself (Collection.lru).
+   */
+  dict = new KeyTable<Value>();
   /** key -> absolute unix time in ms. Only keys with a TTL are here. */
   expires = new Map<string, number>();
-  /**
-   * String key -> `lruClock() << 1 | snapshot bit` at last access (see snapshotState).
-   * A collection keeps this word in itself (Collection.lru).
-   */
-  lru = new Map<string, number>();
   /** Average TTL estimate, kept as Redis's `avg_ttl` for INFO keyspace. */
   avgTtl = 0;
 
@@ -107,7 +107,6 @@ export class Database {
     this.hooks.keyModified(this, key);
     this.dict.delete(key);
     this.expires.delete(key);
-    if (this.lru.size !== 0) this.lru.delete(key);
     this.hooks.keyExpired(this, key);
     return true;
   }
@@ -115,11 +114,13 @@ export class Database {
   /** Value for a read: applies lazy expiry and touches the LRU clock. */
   lookupRead(key: string): Value | undefined {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
-    const v = this.dict.get(key);
-    if (v === undefined) return v;
+    const dict = this.dict;
+    const i = dict.find(key);
+    if (i < 0) return undefined;
+    const v = dict.valueAt(i);
     if (typeof v === "string") {
-      if (!snapshotState.active) this.lru.set(key, (lruClockValue << 1) | snapshotState.parity);
-      else this.lru.set(key, (lruClockValue << 1) | ((this.lru.get(key) ?? 0) & 1));
+      const bit = snapshotState.active ? dict.wordAt(i) & 1 : snapshotState.parity;
+      dict.setWordAt(i, (lruClockValue << 1) | bit);
     } else {
       v.lru = (lruClockValue << 1) | (snapshotState.active ? v.lru & 1 : snapshotState.parity);
     }
@@ -148,19 +149,16 @@ export class Database {
   set(key: string, value: Value, keepTtl = false): void {
     this.hooks.keyModified(this, key);
     // The size tells creation from overwrite without a second lookup.
-    const before = this.dict.size;
-    this.dict.set(key, value);
+    const dict = this.dict;
+    const before = dict.size;
+    const i = dict.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     // Marked handled: a snapshot in progress saved the old value in keyModified, or
     // the key is new and not part of it.
     const word = (lruClockValue << 1) | snapshotState.parity;
-    if (typeof value === "string") this.lru.set(key, word);
-    else {
-      value.lru = word;
-      // A string this replaced leaves no word behind.
-      if (this.lru.size !== 0) this.lru.delete(key);
-    }
-    if (this.dict.size !== before) this.hooks.keyCreated?.(this, key);
+    if (typeof value === "string") dict.setWordAt(i, word);
+    else value.lru = word;
+    if (dict.size !== before) this.hooks.keyCreated?.(this, key);
   }
 
   /**
@@ -177,7 +175,6 @@ export class Database {
     this.hooks.keyModified(this, key);
     this.dict.delete(key);
     if (this.expires.size !== 0) this.expires.delete(key);
-    if (this.lru.size !== 0) this.lru.delete(key);
     return true;
   }
 
@@ -202,7 +199,7 @@ export class Database {
   /** Idle seconds since last access (OBJECT IDLETIME). */
   idleSeconds(key: string): number {
     const v = this.dict.get(key);
-    const t = v === undefined ? undefined : lruWord(this.lru, key, v);
+    const t = v === undefined ? undefined : lruWord(this.dict, key, v);
     const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
     return t === undefined ? 0 : Math.max(0, now - (t >> 1));
   }
@@ -214,31 +211,29 @@ export class Database {
    */
   setIdle(key: string, seconds: number): void {
     const v = this.dict.get(key);
-    const t = v === undefined ? undefined : lruWord(this.lru, key, v);
+    const t = v === undefined ? undefined : lruWord(this.dict, key, v);
     if (v === undefined || t === undefined) return;
     // Bounded so that `clock << 1` stays a 32-bit integer (Redis's clock is 24 bits).
     const idle = Math.min(Math.max(0, Math.floor(seconds)), 1 << 28);
     const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
-    setLruWord(this.lru, key, v, ((now - idle) << 1) | (t & 1));
+    setLruWord(this.dict, key, v, ((now - idle) << 1) | (t & 1));
   }
 
   /** Empties the database in O(1): the old maps go to the hook, new ones replace them. */
   clear(): void {
-    const old = { dict: this.dict, expires: this.expires, lru: this.lru };
-    this.dict = new Map();
+    const old = { dict: this.dict, expires: this.expires };
+    this.dict = new KeyTable();
     this.expires = new Map();
-    this.lru = new Map();
     this.avgTtl = 0;
     this.hooks.dbReplaced(this, old);
   }
 
   /** SWAPDB: exchanges the contents of two databases. */
   swapWith(other: Database): void {
-    const mine = { dict: this.dict, expires: this.expires, lru: this.lru };
-    const theirs = { dict: other.dict, expires: other.expires, lru: other.lru };
+    const mine = { dict: this.dict, expires: this.expires };
+    const theirs = { dict: other.dict, expires: other.expires };
     [this.dict, other.dict] = [other.dict, this.dict];
     [this.expires, other.expires] = [other.expires, this.expires];
-    [this.lru, other.lru] = [other.lru, this.lru];
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
     this.hooks.dbReplaced(this, mine);
     this.hooks.dbReplaced(other, theirs);

@@ -15,6 +15,7 @@
 import type { Client } from "../server/client.ts";
 import type { Server } from "../server/server.ts";
 import type { Database } from "./db.ts";
+import type { KeyTable } from "./keytable.ts";
 import type { Value } from "../types/value.ts";
 
 interface WatchedKey {
@@ -92,7 +93,7 @@ function flagDirty(st: WatchState, c: Client): void {
 function settle(
   st: WatchState,
   wk: WatchedKey,
-  dict: Map<string, Value>,
+  dict: KeyTable<Value>,
   expires: Map<string, number>,
 ): boolean {
   wk.pending = false;
@@ -130,7 +131,7 @@ function touchKey(st: WatchState, db: Database, key: string): void {
 function touchAllInDb(
   st: WatchState,
   db: Database,
-  old: { dict: Map<string, Value>; expires: Map<string, number> },
+  old: { dict: KeyTable<Value>; expires: Map<string, number> },
 ): void {
   const watched = st.byDb[db.id];
   if (!watched || watched.size === 0) return;

@@ -21,7 +21,7 @@ import { RdbParser } from "./rdb/reader.ts";
 import { RdbWriter, type RdbWriterOptions } from "./rdb/writer.ts";
 import type { RdbEntry, RdbValue } from "./rdb/types.ts";
 import { fromRdbValue, type ValueLimits } from "./values.ts";
-import { type Database, setLruWord, snapshotState } from "../keyspace/db.ts";
+import { type Database, snapshotState } from "../keyspace/db.ts";
 import { debugDelay, runSteps } from "../util/steps.ts";
 
 /**
@@ -206,12 +206,13 @@ export function* loadRdbFileSteps(
     const before = dict.size;
     const v = fromRdbValue(e.value, limits);
     if (v === null) return;
-    dict.set(e.key, v);
+    const i = dict.set(e.key, v);
     if (dict.size === before) {
       throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${e.db}`);
     }
     // The current snapshot bit: a stale one would make the next BGSAVE skip the key.
-    setLruWord(db.lru, e.key, v, snapshotState.parity);
+    if (typeof v === "string") dict.setWordAt(i, snapshotState.parity);
+    else v.lru = snapshotState.parity;
     if (e.expireAtMs !== undefined) db.expires.set(e.key, e.expireAtMs);
     keysLoaded++;
     if (keyLoadDelay) debugDelay(keyLoadDelay);

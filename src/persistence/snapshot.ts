@@ -7,7 +7,7 @@
  * seconds), and copy-on-write is done per key: before the keyspace changes or deletes
  * a key that the walk has not reached yet, the `keyModified` hook saves the key's value
  * and TTL as they were (collections are cloned, since they change in place). Which keys
- * are "not reached yet" is one bit per key in the database's LRU map (`snapshotState`
+ * are "not reached yet" is one bit per key in its LRU word (`snapshotState`
  * in db.ts), so starting a snapshot is O(1) and costs no memory per key.
  *
  * FLUSHDB, FLUSHALL and SWAPDB replace a database's maps instead of clearing them, so
@@ -76,7 +76,6 @@ export class Snapshot {
         db: db.id,
         dict: db.dict,
         expires: db.expires,
-        lru: db.lru,
         iter: db.dict.entries(),
         done: false,
       });
@@ -113,9 +112,9 @@ export class Snapshot {
     if (s === undefined) return;
     const value = s.dict.get(key);
     if (value === undefined) return;
-    const l = lruWord(s.lru, key, value);
+    const l = lruWord(s.dict, key, value);
     if (l === undefined || (l & 1) === snapshotState.parity) return;
-    setLruWord(s.lru, key, value, (l & ~1) | snapshotState.parity);
+    setLruWord(s.dict, key, value, (l & ~1) | snapshotState.parity);
     const expireAt = s.expires.get(key);
     this.preserved.push({ db: s.db, key, value: clone(value), expireAt });
   }
@@ -138,10 +137,10 @@ export class Snapshot {
         continue;
       }
       const [key, value] = r.value;
-      const l = lruWord(s.lru, key, value) ?? parity;
+      const l = lruWord(s.dict, key, value) ?? parity;
       // Handled already (saved by the hook) or created after the start: skip.
       if ((l & 1) === parity) continue;
-      setLruWord(s.lru, key, value, (l & ~1) | parity);
+      setLruWord(s.dict, key, value, (l & ~1) | parity);
       out.push({ db: s.db, key, value, expireAt: s.expires.get(key) });
     }
     // Keys saved by the hook while this chunk was produced are picked up next time.
@@ -164,8 +163,10 @@ export class Snapshot {
       const s = this.sections[this.current];
       for (let r = s.iter.next(); !r.done; r = s.iter.next()) {
         const [key, value] = r.value;
-        const l = lruWord(s.lru, key, value);
-        if (l !== undefined && (l & 1) !== parity) setLruWord(s.lru, key, value, (l & ~1) | parity);
+        const l = lruWord(s.dict, key, value);
+        if (l !== undefined && (l & 1) !== parity) {
+          setLruWord(s.dict, key, value, (l & ~1) | parity);
+        }
       }
     }
   }

@@ -1,0 +1,146 @@
+// Tests for src/keyspace/keytable.ts: the keyspace dictionary must behave exactly as a
+// JS Map (contents, insertion order, and live iterators across inserts, deletes, growth,
+// compaction and shrinking), checked differentially against a Map with random scripts.
+import * as assert from "node:assert/strict";
+import { hashKey, KeyTable } from "../src/keyspace/keytable.ts";
+import { prng } from "./helpers/prng.ts";
+
+Deno.test("keytable: get/set/delete/has/size and LRU words", () => {
+  const t = new KeyTable<string>();
+  assert.equal(t.size, 0);
+  assert.equal(t.get("a"), undefined);
+  assert.equal(t.delete("a"), false);
+  const i = t.set("a", "1");
+  assert.equal(t.valueAt(i), "1");
+  assert.equal(t.wordAt(i), 0);
+  t.setWordAt(i, 42);
+  assert.equal(t.getWord("a"), 42);
+  // Overwriting keeps the entry, its place and its word.
+  assert.equal(t.set("a", "2"), i);
+  assert.equal(t.get("a"), "2");
+  assert.equal(t.getWord("a"), 42);
+  assert.equal(t.has("a"), true);
+  assert.equal(t.size, 1);
+  // Keys are byte strings: the empty key, NULs and high Latin-1 bytes are distinct keys.
+  for (const k of ["", "\0", "\0\0", "\xff", "a\0b"]) t.set(k, "v" + k);
+  assert.equal(t.size, 6);
+  for (const k of ["", "\0", "\0\0", "\xff", "a\0b"]) assert.equal(t.get(k), "v" + k);
+  assert.equal(t.delete("a"), true);
+  assert.equal(t.get("a"), undefined);
+  assert.equal(t.getWord("a"), undefined);
+  assert.equal(t.size, 5);
+  // A key deleted and stored again goes to the end, as in a Map.
+  t.delete("\0");
+  t.set("\0", "again");
+  assert.deepEqual([...t.keys()], ["", "\0\0", "\xff", "a\0b", "\0"]);
+});
+
+Deno.test("keytable: colliding hashes and a table grown to 100k keys then emptied", () => {
+  assert.notEqual(hashKey("key:1"), hashKey("key:2"));
+  const t = new KeyTable<number>();
+  for (let i = 0; i < 100_000; i++) t.set("key:" + i, i);
+  assert.equal(t.size, 100_000);
+  for (let i = 0; i < 100_000; i += 7) assert.equal(t.get("key:" + i), i);
+  assert.equal(t.get("key:100000"), undefined);
+  for (let i = 0; i < 100_000; i++) assert.equal(t.delete("key:" + i), true);
+  assert.equal(t.size, 0);
+  assert.deepEqual([...t.keys()], []);
+  t.set("x", 1);
+  assert.deepEqual([...t], [["x", 1]]);
+});
+
+/**
+ * One random script applied to a Map and a KeyTable, with up to 4 live iterators of each
+ * advanced in step: every read, every iterator step and the final order must agree.
+ */
+function differential(seed: number, steps: number, keySpace: number): void {
+  const rnd = prng(seed);
+  const m = new Map<string, number>();
+  const t = new KeyTable<number>();
+  const iters: [Iterator<[string, number]>, Iterator<[string, number]>][] = [];
+  for (let s = 0; s < steps; s++) {
+    const op = rnd();
+    const key = "k" + Math.floor(rnd() * keySpace);
+    if (op < 0.45) {
+      m.set(key, s);
+      t.set(key, s);
+    } else if (op < 0.8) {
+      assert.equal(t.delete(key), m.delete(key), `seed ${seed} step ${s} delete ${key}`);
+    } else if (op < 0.9) {
+      assert.equal(t.get(key), m.get(key), `seed ${seed} step ${s} get ${key}`);
+      assert.equal(t.has(key), m.has(key));
+    } else if (op < 0.93 && iters.length < 4) {
+      iters.push([m.entries(), t.entries()]);
+    } else if (iters.length > 0) {
+      const j = Math.floor(rnd() * iters.length);
+      const n = 1 + Math.floor(rnd() * 20);
+      for (let k = 0; k < n; k++) {
+        const a = iters[j][0].next();
+        const b = iters[j][1].next();
+        assert.deepEqual(b, a, `seed ${seed} step ${s} iterator ${j}`);
+        if (a.done) {
+          iters.splice(j, 1);
+          break;
+        }
+      }
+    }
+    assert.equal(t.size, m.size);
+  }
+  assert.deepEqual([...t], [...m], `seed ${seed}: final order`);
+  assert.deepEqual([...t.values()], [...m.values()]);
+  for (const [a, b] of iters) {
+    for (;;) {
+      const x = a.next();
+      assert.deepEqual(b.next(), x, `seed ${seed}: draining an iterator`);
+      if (x.done) break;
+    }
+  }
+}
+
+Deno.test("keytable: random scripts agree with a Map, live iterators included", () => {
+  // Small key spaces churn (holes, compaction, shrink); large ones grow.
+  for (let seed = 1; seed <= 40; seed++) differential(seed, 4000, seed % 2 ? 50 : 3000);
+});
+
+Deno.test("keytable: an iterator survives a shrink and a compaction mid-walk", () => {
+  const m = new Map<string, number>();
+  const t = new KeyTable<number>();
+  for (let i = 0; i < 1000; i++) {
+    m.set("k" + i, i);
+    t.set("k" + i, i);
+  }
+  const a = m.keys();
+  const b = t.keys();
+  for (let i = 0; i < 300; i++) assert.deepEqual(b.next(), a.next());
+  // Delete most keys on both sides of the iterators (forces a shrinking rebuild).
+  for (let i = 0; i < 1000; i++) {
+    if (i % 50 !== 0) {
+      m.delete("k" + i);
+      t.delete("k" + i);
+    }
+  }
+  for (let i = 0; i < 10; i++) {
+    m.set("new" + i, i);
+    t.set("new" + i, i);
+  }
+  assert.deepEqual([...b], [...a]);
+  // A finished iterator stays finished, as a Map's does.
+  m.set("late", 1);
+  t.set("late", 1);
+  assert.deepEqual(b.next(), a.next());
+});
+
+Deno.test("keytable: randomKey draws every live key and never a deleted one", () => {
+  const t = new KeyTable<number>();
+  assert.equal(t.randomKey(), undefined);
+  for (let i = 0; i < 100; i++) t.set("k" + i, i);
+  // Leave holes: only the keys divisible by 10 stay (a rebuild is not due yet).
+  for (let i = 0; i < 100; i++) if (i % 10 !== 0) t.delete("k" + i);
+  const seen = new Set<string>();
+  for (let n = 0; n < 2000; n++) {
+    const k = t.randomKey()!;
+    assert.ok(t.has(k), `drew deleted key ${k}`);
+    seen.add(k);
+  }
+  assert.equal(seen.size, 10);
+});
