@@ -184,10 +184,14 @@ export function* loadRdbFileSteps(
   opts: RdbLoadOptions = {},
 ): Generator<void, LoadResult, void> {
   const fd = openSync(path, "r");
+  const fileSize = fstatSync(fd).size;
   const parser = new RdbParser({
     databases: dbs.length,
     listNodes: true,
     onWarning: (msg) => opts.onWarning?.(msg),
+    // Sized at once, as Redis's dictExpand on RESIZEDB; a damaged count cannot ask for
+    // more entries than the file has bytes.
+    onResizeDb: (db, keys) => dbs[db]?.dict.reserve(Math.min(keys, fileSize)),
   });
   const now = opts.now ?? Date.now();
   const keyLoadDelay = opts.keyLoadDelay ?? 0;

@@ -46,7 +46,10 @@ export function writeDatasetSync(server: Server, out: DatasetSink): void {
     for (const db of server.dbs) {
       if (db.dict.size === 0) continue;
       out.selectDb(db.id, db.dict.size, db.expires.size);
-      for (const [key, value] of db.dict) out.entry(key, toRdbValue(value), db.expires.get(key));
+      const expires = db.expires;
+      db.dict.forEach((value, key) =>
+        out.entry(key, toRdbValue(value), expires.size === 0 ? undefined : expires.get(key))
+      );
     }
     out.commit();
   } catch (e) {

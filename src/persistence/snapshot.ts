@@ -21,6 +21,7 @@ import {
   snapshotState,
 } from "../keyspace/db.ts";
 import type { Server } from "../server/server.ts";
+import type { TableIterator } from "../keyspace/keytable.ts";
 import type { Collection, Value } from "../types/value.ts";
 
 /** One key as it was when the snapshot started. */
@@ -34,7 +35,7 @@ export interface SnapshotEntry {
 
 interface Section extends DatabaseMaps {
   db: number;
-  iter: Iterator<[string, Value]>;
+  iter: TableIterator<[string, Value], Value>;
   done: boolean;
 }
 
@@ -130,18 +131,26 @@ export class Snapshot {
     const parity = snapshotState.parity;
     while (out.length < max && this.current < this.sections.length) {
       const s = this.sections[this.current];
-      const r = s.iter.next();
-      if (r.done) {
+      const i = s.iter.step();
+      if (i < 0) {
         s.done = true;
         this.current++;
         continue;
       }
-      const [key, value] = r.value;
-      const l = lruWord(s.dict, key, value) ?? parity;
+      const dict = s.dict;
+      const value = dict.valueAt(i);
+      const l = typeof value === "string" ? dict.wordAt(i) : value.lru;
       // Handled already (saved by the hook) or created after the start: skip.
       if ((l & 1) === parity) continue;
-      setLruWord(s.dict, key, value, (l & ~1) | parity);
-      out.push({ db: s.db, key, value, expireAt: s.expires.get(key) });
+      if (typeof value === "string") dict.setWordAt(i, (l & ~1) | parity);
+      else value.lru = (l & ~1) | parity;
+      const key = dict.keyAt(i);
+      out.push({
+        db: s.db,
+        key,
+        value,
+        expireAt: s.expires.size === 0 ? undefined : s.expires.get(key),
+      });
     }
     // Keys saved by the hook while this chunk was produced are picked up next time.
     if (out.length === 0 && this.preserved.length === 0) return null;
@@ -161,12 +170,13 @@ export class Snapshot {
     const parity = snapshotState.parity;
     for (; this.current < this.sections.length; this.current++) {
       const s = this.sections[this.current];
-      for (let r = s.iter.next(); !r.done; r = s.iter.next()) {
-        const [key, value] = r.value;
-        const l = lruWord(s.dict, key, value);
-        if (l !== undefined && (l & 1) !== parity) {
-          setLruWord(s.dict, key, value, (l & ~1) | parity);
-        }
+      const dict = s.dict;
+      for (let i = s.iter.step(); i >= 0; i = s.iter.step()) {
+        const value = dict.valueAt(i);
+        const l = typeof value === "string" ? dict.wordAt(i) : value.lru;
+        if ((l & 1) === parity) continue;
+        if (typeof value === "string") dict.setWordAt(i, (l & ~1) | parity);
+        else value.lru = (l & ~1) | parity;
       }
     }
   }
