@@ -45,6 +45,9 @@ export interface PropagatedOp {
 /** A listener on the propagation feed (the AOF today, replicas tomorrow). */
 export type FeedListener = (ops: PropagatedOp[]) => void;
 
+/** Reply bytes a turn may hold before they are written without waiting for its end. */
+const EARLY_FLUSH_BYTES = 16 * 1024;
+
 /** Period of the event-loop stall probe (INFO amber_eventloop_max_stall_ms). */
 const STALL_PROBE_MS = 10;
 
@@ -134,6 +137,8 @@ export class Server implements KeyspaceHooks {
   private cronTimer: ReturnType<typeof setInterval> | undefined;
   private stallTimer: ReturnType<typeof setInterval> | undefined;
   private pendingFlush = new Set<Client>();
+  /** Reply bytes the current turn holds for pendingFlush (see EARLY_FLUSH_BYTES). */
+  private pendingBytes = 0;
   private flushScheduled = false;
   private feeds: FeedListener[] = [];
   /** Per-call propagation state. */
@@ -411,6 +416,7 @@ export class Server implements KeyspaceHooks {
     // performance.now() is a runtime call in Deno (~150 ns), so command time is
     // measured per input batch and shared among the commands of the batch.
     const t0 = performance.now();
+    const outBefore = c.reply.out.length;
     this.cmdTime = Date.now();
     c.lastInteraction = this.cmdTime;
     try {
@@ -439,9 +445,15 @@ export class Server implements KeyspaceHooks {
     }
     // Replies leave at the end of the event-loop turn, after every readable client was
     // served, as Redis's beforeSleep writes them: a burst of writes wakes a sleeping
-    // client once. Writing each reply as soon as its batch ran cost 1.5x the server CPU
-    // per request (measured at -P 1 and -P 16 under Deno 2.9.6, BENCHMARKS.md).
+    // client once. Writing each reply as soon as its batch ran cost 25% more server CPU
+    // per request at -P 16 (BENCHMARKS.md). But big replies go out once the turn holds
+    // EARLY_FLUSH_BYTES: held to the end, the clients sat idle while the server built
+    // them (ZRANGE of 100 elements at -P 16 fell to a third).
     this.scheduleFlush(c);
+    this.pendingBytes += c.reply.out.length - outBefore;
+    if (this.pendingBytes >= EARLY_FLUSH_BYTES && this.beforeReplyHooks.length === 0) {
+      this.beforeSleep();
+    }
   }
 
   scheduleFlush(c: Client): void {
@@ -457,6 +469,7 @@ export class Server implements KeyspaceHooks {
   /** End of the event-loop turn: persistence hooks first, then every client's replies. */
   private beforeSleep(): void {
     this.flushScheduled = false;
+    this.pendingBytes = 0;
     for (const h of this.beforeReplyHooks) h();
     for (const c of this.pendingFlush) {
       const n = c.reply.out.length;
