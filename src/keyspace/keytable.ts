@@ -86,18 +86,26 @@ export class KeyTable<V> {
     return h;
   }
 
-  /** The entry position of `key`, or -1. Valid until the next insert or delete. */
-  find(key: string): number {
-    const h = this.hash(key);
+  /**
+   * The index slot holding `key` (whose hash is `h`), or, when absent, `~slot` of the
+   * empty slot that ends its probe sequence (where an insert goes).
+   */
+  private probe(key: string, h: number): number {
     const index = this.index;
     const mask = this.mask;
     let s = h & mask;
     for (;;) {
       const e = index[2 * s + 1];
-      if (e === 0) return -1;
-      if (e > 0 && index[2 * s] === h && this.ks[e - 1] === key) return e - 1;
+      if (e === 0) return ~s;
+      if (e > 0 && index[2 * s] === h && this.ks[e - 1] === key) return s;
       s = (s + 1) & mask;
     }
+  }
+
+  /** The entry position of `key`, or -1. Valid until the next insert or delete. */
+  find(key: string): number {
+    const s = this.probe(key, this.hash(key));
+    return s < 0 ? -1 : this.index[2 * s + 1] - 1;
   }
 
   get(key: string): V | undefined {
@@ -141,18 +149,13 @@ export class KeyTable<V> {
    */
   set(key: string, value: V): number {
     const h = this.hash(key);
-    const index = this.index;
-    const mask = this.mask;
-    let s = h & mask;
-    for (;;) {
-      const e = index[2 * s + 1];
-      if (e === 0) break;
-      if (e > 0 && index[2 * s] === h && this.ks[e - 1] === key) {
-        this.vs[e - 1] = value;
-        return e - 1;
-      }
-      s = (s + 1) & mask;
+    let s = this.probe(key, h);
+    if (s >= 0) {
+      const e = this.index[2 * s + 1] - 1;
+      this.vs[e] = value;
+      return e;
     }
+    s = ~s;
     // Not present: append. The index has room (it is at most half full by capacity).
     if (this.used === this.ks.length) {
       // Full: squeeze out holes if they are many, else double.
@@ -165,33 +168,25 @@ export class KeyTable<V> {
     this.vs[i] = value;
     this.hashes[i] = h;
     this.words[i] = 0;
-    index[2 * s] = h;
-    index[2 * s + 1] = i + 1;
+    this.index[2 * s] = h;
+    this.index[2 * s + 1] = i + 1;
     this.live++;
     return i;
   }
 
   delete(key: string): boolean {
-    const h = this.hash(key);
-    const index = this.index;
-    const mask = this.mask;
-    let s = h & mask;
-    for (;;) {
-      const e = index[2 * s + 1];
-      if (e === 0) return false;
-      if (e > 0 && index[2 * s] === h && this.ks[e - 1] === key) {
-        index[2 * s + 1] = -1;
-        this.ks[e - 1] = undefined;
-        this.vs[e - 1] = undefined;
-        this.live--;
-        // Shrink a table that emptied out, as Redis's htNeedsResize does below 10% fill.
-        if (this.live * 10 < this.ks.length && this.ks.length > MIN_CAPACITY * 4) {
-          this.rebuild(Math.max(MIN_CAPACITY, 2 ** Math.ceil(Math.log2(this.live * 2 + 1))));
-        }
-        return true;
-      }
-      s = (s + 1) & mask;
+    const s = this.probe(key, this.hash(key));
+    if (s < 0) return false;
+    const e = this.index[2 * s + 1] - 1;
+    this.index[2 * s + 1] = -1;
+    this.ks[e] = undefined;
+    this.vs[e] = undefined;
+    this.live--;
+    // Shrink a table that emptied out, as Redis's htNeedsResize does below 10% fill.
+    if (this.live * 10 < this.ks.length && this.ks.length > MIN_CAPACITY * 4) {
+      this.rebuild(Math.max(MIN_CAPACITY, 2 ** Math.ceil(Math.log2(this.live * 2 + 1))));
     }
+    return true;
   }
 
   /**
