@@ -14,11 +14,11 @@ Deno.test("keytable: get/set/delete/has/size and LRU words", () => {
   assert.equal(t.valueAt(i), "1");
   assert.equal(t.wordAt(i), 0);
   t.setWordAt(i, 42);
-  assert.equal(t.getWord("a"), 42);
+  assert.equal(t.wordAt(t.find("a")), 42);
   // Overwriting keeps the entry, its place and its word.
   assert.equal(t.set("a", "2"), i);
   assert.equal(t.get("a"), "2");
-  assert.equal(t.getWord("a"), 42);
+  assert.equal(t.wordAt(t.find("a")), 42);
   assert.equal(t.has("a"), true);
   assert.equal(t.size, 1);
   // Keys are byte strings: the empty key, NULs and high Latin-1 bytes are distinct keys.
@@ -27,7 +27,7 @@ Deno.test("keytable: get/set/delete/has/size and LRU words", () => {
   for (const k of ["", "\0", "\0\0", "\xff", "a\0b"]) assert.equal(t.get(k), "v" + k);
   assert.equal(t.delete("a"), true);
   assert.equal(t.get("a"), undefined);
-  assert.equal(t.getWord("a"), undefined);
+  assert.equal(t.find("a"), -1);
   assert.equal(t.size, 5);
   // A key deleted and stored again goes to the end, as in a Map.
   t.delete("\0");

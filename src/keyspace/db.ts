@@ -69,14 +69,17 @@ export function updateLruClock(): void {
  */
 export const snapshotState = { parity: 0, active: false };
 
-/** `key`'s LRU word: in the collection `v` itself, or in `dict`'s entry for a string. */
-export function lruWord(dict: KeyTable<Value>, key: string, v: Value): number | undefined {
-  return typeof v === "string" ? dict.getWord(key) : v.lru;
+/**
+ * The LRU word of the entry at position `i` of `dict` (from find/set/step), whose value
+ * is `v`: in the collection itself, or in the table's entry for a string.
+ */
+export function lruWordAt(dict: KeyTable<Value>, i: number, v: Value): number {
+  return typeof v === "string" ? dict.wordAt(i) : v.lru;
 }
 
-/** Stores `key`'s LRU word where lruWord reads it. */
-export function setLruWord(dict: KeyTable<Value>, key: string, v: Value, word: number): void {
-  if (typeof v === "string") dict.setWord(key, word);
+/** Stores the LRU word where lruWordAt reads it. */
+export function setLruWordAt(dict: KeyTable<Value>, i: number, v: Value, word: number): void {
+  if (typeof v === "string") dict.setWordAt(i, word);
   else v.lru = word;
 }
 
@@ -118,12 +121,8 @@ export class Database {
     const i = dict.find(key);
     if (i < 0) return undefined;
     const v = dict.valueAt(i);
-    if (typeof v === "string") {
-      const bit = snapshotState.active ? dict.wordAt(i) & 1 : snapshotState.parity;
-      dict.setWordAt(i, (lruClockValue << 1) | bit);
-    } else {
-      v.lru = (lruClockValue << 1) | (snapshotState.active ? v.lru & 1 : snapshotState.parity);
-    }
+    const bit = snapshotState.active ? lruWordAt(dict, i, v) & 1 : snapshotState.parity;
+    setLruWordAt(dict, i, v, (lruClockValue << 1) | bit);
     return v;
   }
 
@@ -155,9 +154,7 @@ export class Database {
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     // Marked handled: a snapshot in progress saved the old value in keyModified, or
     // the key is new and not part of it.
-    const word = (lruClockValue << 1) | snapshotState.parity;
-    if (typeof value === "string") dict.setWordAt(i, word);
-    else value.lru = word;
+    setLruWordAt(dict, i, value, (lruClockValue << 1) | snapshotState.parity);
     if (dict.size !== before) this.hooks.keyCreated?.(this, key);
   }
 
@@ -198,10 +195,11 @@ export class Database {
 
   /** Idle seconds since last access (OBJECT IDLETIME). */
   idleSeconds(key: string): number {
-    const v = this.dict.get(key);
-    const t = v === undefined ? undefined : lruWord(this.dict, key, v);
+    const i = this.dict.find(key);
+    if (i < 0) return 0;
+    const t = lruWordAt(this.dict, i, this.dict.valueAt(i));
     const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
-    return t === undefined ? 0 : Math.max(0, now - (t >> 1));
+    return Math.max(0, now - (t >> 1));
   }
 
   /**
@@ -210,13 +208,15 @@ export class Database {
    * once; the snapshot bit is kept, since this is no change a snapshot must see.
    */
   setIdle(key: string, seconds: number): void {
-    const v = this.dict.get(key);
-    const t = v === undefined ? undefined : lruWord(this.dict, key, v);
-    if (v === undefined || t === undefined) return;
+    const dict = this.dict;
+    const i = dict.find(key);
+    if (i < 0) return;
+    const v = dict.valueAt(i);
+    const t = lruWordAt(dict, i, v);
     // Bounded so that `clock << 1` stays a 32-bit integer (Redis's clock is 24 bits).
     const idle = Math.min(Math.max(0, Math.floor(seconds)), 1 << 28);
     const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
-    setLruWord(this.dict, key, v, ((now - idle) << 1) | (t & 1));
+    setLruWordAt(dict, i, v, ((now - idle) << 1) | (t & 1));
   }
 
   /** Empties the database in O(1): the old maps go to the hook, new ones replace them. */

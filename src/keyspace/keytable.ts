@@ -131,18 +131,6 @@ export class KeyTable<V> {
     this.words[i] = word;
   }
 
-  /** `key`'s LRU word, or undefined when absent. */
-  getWord(key: string): number | undefined {
-    const i = this.find(key);
-    return i < 0 ? undefined : this.words[i];
-  }
-
-  /** Sets `key`'s LRU word if present. */
-  setWord(key: string, word: number): void {
-    const i = this.find(key);
-    if (i >= 0) this.words[i] = word;
-  }
-
   /**
    * Stores `value` at `key` (an existing key keeps its place in the order and its LRU
    * word) and returns the entry position.
@@ -321,7 +309,7 @@ const FILL_BUCKETS_LOG2 = 12;
 
 /**
  * Indexes entries 0..n-1 by their hashes. Inserted in entry order, each insert lands on a
- * random slot: at 1M keys that is 1M cache misses, a 200 ms pause. So the entries are
+ * random slot: at 1M keys, 1M cache misses (50-80 ms measured). So the entries are
  * first sorted by home slot (a counting sort on its top bits) and inserted in that
  * order, which fills the index front to back.
  */

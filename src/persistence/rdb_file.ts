@@ -21,7 +21,7 @@ import { RdbParser } from "./rdb/reader.ts";
 import { RdbWriter, type RdbWriterOptions } from "./rdb/writer.ts";
 import type { RdbEntry, RdbValue } from "./rdb/types.ts";
 import { fromRdbValue, type ValueLimits } from "./values.ts";
-import { type Database, snapshotState } from "../keyspace/db.ts";
+import { type Database, setLruWordAt, snapshotState } from "../keyspace/db.ts";
 import { debugDelay, runSteps } from "../util/steps.ts";
 
 /**
@@ -189,9 +189,10 @@ export function* loadRdbFileSteps(
     databases: dbs.length,
     listNodes: true,
     onWarning: (msg) => opts.onWarning?.(msg),
-    // Sized at once, as Redis's dictExpand on RESIZEDB; a damaged count cannot ask for
-    // more entries than the file has bytes.
-    onResizeDb: (db, keys) => dbs[db]?.dict.reserve(Math.min(keys, fileSize)),
+    // Sized at once, as Redis's dictExpand on RESIZEDB. A key takes at least 3 bytes
+    // (type, key length, value length), so a damaged count cannot make the table
+    // reserve more than a third of the file's size in entries.
+    onResizeDb: (db, keys) => dbs[db]?.dict.reserve(Math.min(keys, Math.floor(fileSize / 3))),
   });
   const now = opts.now ?? Date.now();
   const keyLoadDelay = opts.keyLoadDelay ?? 0;
@@ -215,8 +216,7 @@ export function* loadRdbFileSteps(
       throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${e.db}`);
     }
     // The current snapshot bit: a stale one would make the next BGSAVE skip the key.
-    if (typeof v === "string") dict.setWordAt(i, snapshotState.parity);
-    else v.lru = snapshotState.parity;
+    setLruWordAt(dict, i, v, snapshotState.parity);
     if (e.expireAtMs !== undefined) db.expires.set(e.key, e.expireAtMs);
     keysLoaded++;
     if (keyLoadDelay) debugDelay(keyLoadDelay);

@@ -16,8 +16,8 @@
 import {
   type Database,
   type DatabaseMaps,
-  lruWord,
-  setLruWord,
+  lruWordAt,
+  setLruWordAt,
   snapshotState,
 } from "../keyspace/db.ts";
 import type { Server } from "../server/server.ts";
@@ -111,11 +111,12 @@ export class Snapshot {
     // maps (whose keys are not part of the snapshot) or another db's captured maps.
     const s = this.sections.find((x) => x.dict === db.dict);
     if (s === undefined) return;
-    const value = s.dict.get(key);
-    if (value === undefined) return;
-    const l = lruWord(s.dict, key, value);
-    if (l === undefined || (l & 1) === snapshotState.parity) return;
-    setLruWord(s.dict, key, value, (l & ~1) | snapshotState.parity);
+    const i = s.dict.find(key);
+    if (i < 0) return;
+    const value = s.dict.valueAt(i);
+    const l = lruWordAt(s.dict, i, value);
+    if ((l & 1) === snapshotState.parity) return;
+    setLruWordAt(s.dict, i, value, (l & ~1) | snapshotState.parity);
     const expireAt = s.expires.get(key);
     this.preserved.push({ db: s.db, key, value: clone(value), expireAt });
   }
@@ -139,11 +140,10 @@ export class Snapshot {
       }
       const dict = s.dict;
       const value = dict.valueAt(i);
-      const l = typeof value === "string" ? dict.wordAt(i) : value.lru;
+      const l = lruWordAt(dict, i, value);
       // Handled already (saved by the hook) or created after the start: skip.
       if ((l & 1) === parity) continue;
-      if (typeof value === "string") dict.setWordAt(i, (l & ~1) | parity);
-      else value.lru = (l & ~1) | parity;
+      setLruWordAt(dict, i, value, (l & ~1) | parity);
       const key = dict.keyAt(i);
       out.push({
         db: s.db,
@@ -173,10 +173,8 @@ export class Snapshot {
       const dict = s.dict;
       for (let i = s.iter.step(); i >= 0; i = s.iter.step()) {
         const value = dict.valueAt(i);
-        const l = typeof value === "string" ? dict.wordAt(i) : value.lru;
-        if ((l & 1) === parity) continue;
-        if (typeof value === "string") dict.setWordAt(i, (l & ~1) | parity);
-        else value.lru = (l & ~1) | parity;
+        const l = lruWordAt(dict, i, value);
+        if ((l & 1) !== parity) setLruWordAt(dict, i, value, (l & ~1) | parity);
       }
     }
   }
