@@ -69,25 +69,11 @@ export function updateLruClock(): void {
  */
 export const snapshotState = { parity: 0, active: false };
 
-/**
- * The LRU word of the entry at position `i` of `dict` (from find/set/step), whose value
- * is `v`: in the collection itself, or in the table's entry for a string.
- */
-export function lruWordAt(dict: KeyTable<Value>, i: number, v: Value): number {
-  return typeof v === "string" ? dict.wordAt(i) : v.lru;
-}
-
-/** Stores the LRU word where lruWordAt reads it. */
-export function setLruWordAt(dict: KeyTable<Value>, i: number, v: Value, word: number): void {
-  if (typeof v === "string") dict.setWordAt(i, word);
-  else v.lru = word;
-}
-
 export class Database {
   /**
    * key -> value, with `lruClock() << 1 | snapshot bit` at last access (see
-   * snapshotState) as the entry's word for a string; a collection keeps the word in
-   * itself (Collection.lru).
+   * snapshotState) as each entry's word: Redis's robj->lru, kept beside the value so
+   * that neither a string nor a collection carries a field for it.
    */
   dict = new KeyTable<Value>();
   /** key -> absolute unix time in ms. Only keys with a TTL are here. */
@@ -121,8 +107,8 @@ export class Database {
     const i = dict.find(key);
     if (i < 0) return undefined;
     const v = dict.valueAt(i);
-    const bit = snapshotState.active ? lruWordAt(dict, i, v) & 1 : snapshotState.parity;
-    setLruWordAt(dict, i, v, (lruClockValue << 1) | bit);
+    const bit = snapshotState.active ? dict.wordAt(i) & 1 : snapshotState.parity;
+    dict.setWordAt(i, (lruClockValue << 1) | bit);
     return v;
   }
 
@@ -154,7 +140,7 @@ export class Database {
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     // Marked handled: a snapshot in progress saved the old value in keyModified, or
     // the key is new and not part of it.
-    setLruWordAt(dict, i, value, (lruClockValue << 1) | snapshotState.parity);
+    dict.setWordAt(i, (lruClockValue << 1) | snapshotState.parity);
     if (dict.size !== before) this.hooks.keyCreated?.(this, key);
   }
 
@@ -197,7 +183,7 @@ export class Database {
   idleSeconds(key: string): number {
     const i = this.dict.find(key);
     if (i < 0) return 0;
-    const t = lruWordAt(this.dict, i, this.dict.valueAt(i));
+    const t = this.dict.wordAt(i);
     const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
     return Math.max(0, now - (t >> 1));
   }
@@ -211,12 +197,11 @@ export class Database {
     const dict = this.dict;
     const i = dict.find(key);
     if (i < 0) return;
-    const v = dict.valueAt(i);
-    const t = lruWordAt(dict, i, v);
+    const t = dict.wordAt(i);
     // Bounded so that `clock << 1` stays a 32-bit integer (Redis's clock is 24 bits).
     const idle = Math.min(Math.max(0, Math.floor(seconds)), 1 << 28);
     const now = Math.floor(Date.now() / 1000) - LRU_EPOCH;
-    setLruWordAt(dict, i, v, ((now - idle) << 1) | (t & 1));
+    dict.setWordAt(i, ((now - idle) << 1) | (t & 1));
   }
 
   /** Empties the database in O(1): the old maps go to the hook, new ones replace them. */

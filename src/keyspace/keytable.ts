@@ -1,18 +1,32 @@
 /**
  * The keyspace dictionary (Redis's `db->dict`): string keys to values, with an LRU word
- * per key, in insertion order, with live iterators.
+ * per key, in insertion order, with live iterators, and no pause that grows with its
+ * size (Redis rehashes incrementally; so does this table).
  *
  * Why not a JS `Map`: a `Map` lookup with a freshly parsed key string first looks the
  * string up in V8's string table (to internalize it) and then walks the map's bucket
  * chain: two random accesses into large tables per key, plus a second `Map` for the
  * string keys' LRU words. Measured at `redis-benchmark -P 16 -r 100000` that was 1.1 µs
- * of Amber's ~2.6 µs per SET; this table took 0.5 µs off it (BENCHMARKS.md).
+ * of Amber's ~2.6 µs per SET; this table took 0.5 µs off it (BENCHMARKS.md). A `Map`
+ * also grows by rehashing everything at once: a 100 ms pause at 1M keys.
  *
- * Layout, as CPython's compact dict: entries are appended to dense arrays (`ks`,
- * `vs`, `hashes`, `words`) in insertion order, and an open-addressing index
- * (linear probing, at most half full) maps a hash to an entry position, storing the
- * hash beside it so a probe rarely touches a key that does not match. A delete leaves
- * a hole in the entries and a tombstone in the index; both go at the next rebuild.
+ * Layout, as CPython's compact dict: entries are appended in insertion order to dense
+ * arrays held in fixed-size chunks (keys, values, LRU words), and an open-addressing
+ * index (linear probing, at most half full) maps a hash to an entry position, storing
+ * the hash beside it so a probe rarely touches a key that does not match. A delete
+ * leaves a hole in the entries and a tombstone in the index.
+ *
+ * Nothing is ever copied or rehashed at once (this machine faults fresh memory in at
+ * ~0.6 ms per MiB, so even allocating 16 MiB at once is a visible pause):
+ * - the entry chunks are never reallocated: growth adds a chunk;
+ * - a full index is replaced by migration, as Redis's dict rehashes from ht[0] to
+ *   ht[1]: a new index is allocated (its pages fault in as they are written), each
+ *   write moves a few slots of the old index into it, and cron moves more for up to a
+ *   millisecond per tick (`activerehashing`). Lookups try the new index, then the old.
+ *   The index stores each entry's hash, so migration never rehashes a key;
+ * - squeezing out holes (when they outnumber live entries) copies the live entries
+ *   into new chunks, one sequential pass, and then migrates the index the same way,
+ *   translating old positions through the rebuild's map.
  *
  * Iterators behave as `Map` iterators: they survive inserts and deletes, visit every
  * entry present for their whole walk exactly once, and see entries added meanwhile.
@@ -28,7 +42,14 @@ interface Generation {
   next: Generation | null;
 }
 
-const MIN_CAPACITY = 8;
+/** Entries per chunk: 4096 (32 KiB of pointers per chunk of keys or values). */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
+/** The smallest index: 16 slots. */
+const MIN_SLOTS = 16;
+/** Old-index slots moved per write while migrating (at least; see `stepSlots`). */
+const STEP_SLOTS = 16;
 
 /**
  * The string hash: FNV-1a over the char codes, finished with MurmurHash3's fmix32 so
@@ -48,34 +69,47 @@ export function hashKey(s: string): number {
 }
 
 export class KeyTable<V> {
-  private ks: (string | undefined)[];
-  private vs: (V | undefined)[];
-  private hashes: Int32Array;
-  private words: Int32Array;
+  private kc: (string | undefined)[][] = [];
+  private vc: (V | undefined)[][] = [];
+  private wc: Int32Array[] = [];
   /** Entries appended so far, holes included. */
   private used = 0;
   private live = 0;
   /** Pairs (hash, entry position + 1); 0 is an empty slot, -1 a tombstone. */
   private index: Int32Array;
   private mask: number;
+  /** Non-empty slots of `index` (entries and tombstones). */
+  private fill = 0;
+  /** The index being migrated from, or null. */
+  private old: Int32Array | null = null;
+  private oldMask = 0;
+  /** Where the old index's positions now are, when a rebuild moved entries. */
+  private oldMoved: Int32Array | null = null;
+  /**
+   * Old-index slots below this one have been migrated. They stay as they were: a lookup
+   * tries the new index first, and an old slot whose entry was deleted since points to a
+   * hole, which matches no key.
+   */
+  private cursor = 0;
+  private stepSlots = STEP_SLOTS;
   private gen: Generation = { moved: null, next: null };
   /** The last key hashed, so a lookup followed by a store on one key hashes once. */
   private lastKey = "";
   private lastHash = hashKey("");
 
-  constructor(capacity = MIN_CAPACITY) {
-    const cap = Math.max(MIN_CAPACITY, capacity);
-    this.ks = new Array(cap);
-    this.vs = new Array(cap);
-    this.hashes = new Int32Array(cap);
-    this.words = new Int32Array(cap);
-    const slots = slotsFor(cap);
+  constructor(capacity = 0) {
+    const slots = slotsFor(capacity);
     this.index = new Int32Array(slots * 2);
     this.mask = slots - 1;
   }
 
   get size(): number {
     return this.live;
+  }
+
+  /** True while an old index is being migrated (Redis's dictIsRehashing). */
+  get rehashing(): boolean {
+    return this.old !== null;
   }
 
   private hash(key: string): number {
@@ -86,8 +120,12 @@ export class KeyTable<V> {
     return h;
   }
 
+  private keyIs(e: number, key: string): boolean {
+    return this.kc[e >>> CHUNK_BITS][e & CHUNK_MASK] === key;
+  }
+
   /**
-   * The index slot holding `key` (whose hash is `h`), or, when absent, `~slot` of the
+   * The slot of `index` holding `key` (whose hash is `h`), or, when absent, `~slot` of the
    * empty slot that ends its probe sequence (where an insert goes).
    */
   private probe(key: string, h: number): number {
@@ -97,20 +135,47 @@ export class KeyTable<V> {
     for (;;) {
       const e = index[2 * s + 1];
       if (e === 0) return ~s;
-      if (e > 0 && index[2 * s] === h && this.ks[e - 1] === key) return s;
+      if (e > 0 && index[2 * s] === h && this.keyIs(e - 1, key)) return s;
       s = (s + 1) & mask;
     }
   }
 
+  /** probe() in the old index: the slot, or -1. */
+  private probeOld(key: string, h: number): number {
+    const old = this.old!;
+    const moved = this.oldMoved;
+    const mask = this.oldMask;
+    let s = h & mask;
+    for (;;) {
+      const e = old[2 * s + 1];
+      if (e === 0) return -1;
+      if (e > 0 && old[2 * s] === h) {
+        const p = moved === null ? e - 1 : moved[e - 1];
+        if (this.keyIs(p, key)) return s;
+      }
+      s = (s + 1) & mask;
+    }
+  }
+
+  /** The entry position the old index's slot `s` points to. */
+  private oldPosition(s: number): number {
+    const e = this.old![2 * s + 1] - 1;
+    return this.oldMoved === null ? e : this.oldMoved[e];
+  }
+
   /** The entry position of `key`, or -1. Valid until the next insert or delete. */
   find(key: string): number {
-    const s = this.probe(key, this.hash(key));
-    return s < 0 ? -1 : this.index[2 * s + 1] - 1;
+    const h = this.hash(key);
+    const s = this.probe(key, h);
+    if (s >= 0) return this.index[2 * s + 1] - 1;
+    if (this.old === null) return -1;
+    const o = this.probeOld(key, h);
+    return o < 0 ? -1 : this.oldPosition(o);
   }
 
   get(key: string): V | undefined {
     const i = this.find(key);
-    return i < 0 ? undefined : this.vs[i];
+    return i < 0 ? undefined : this.vc[i >>> CHUNK_BITS][i & CHUNK_MASK];
   }
 
   has(key: string): boolean {
@@ -119,16 +184,16 @@ export class KeyTable<V> {
 
   /** The value at entry position `i` (from find or set). */
   valueAt(i: number): V {
-    return this.vs[i] as V;
+    return this.vc[i >>> CHUNK_BITS][i & CHUNK_MASK] as V;
   }
 
   /** The LRU word at entry position `i`. */
   wordAt(i: number): number {
-    return this.words[i];
+    return this.wc[i >>> CHUNK_BITS][i & CHUNK_MASK];
   }
 
   setWordAt(i: number, word: number): void {
-    this.words[i] = word;
+    this.wc[i >>> CHUNK_BITS][i & CHUNK_MASK] = word;
   }
 
   /**
@@ -136,138 +201,240 @@ export class KeyTable<V> {
    * word) and returns the entry position.
    */
   set(key: string, value: V): number {
+    if (this.old !== null) this.migrate(this.stepSlots);
     const h = this.hash(key);
     let s = this.probe(key, h);
-    if (s >= 0) {
-      const e = this.index[2 * s + 1] - 1;
-      this.vs[e] = value;
+    let e = s >= 0 ? this.index[2 * s + 1] - 1 : -1;
+    if (e < 0 && this.old !== null) {
+      const o = this.probeOld(key, h);
+      if (o >= 0) e = this.oldPosition(o);
+    }
+    if (e >= 0) {
+      this.vc[e >>> CHUNK_BITS][e & CHUNK_MASK] = value;
       return e;
     }
-    s = ~s;
-    // Not present: append. The index has room (it is at most half full by capacity).
-    if (this.used === this.ks.length) {
-      // Full: squeeze out holes if they are many, else double.
-      const cap = this.ks.length;
-      this.rebuild(this.live < cap * 0.75 ? cap : cap * 2);
-      return this.set(key, value);
+    if (2 * (this.fill + 1) > this.mask + 1) {
+      this.makeRoom();
+      s = this.probe(key, h);
     }
+    s = ~s;
     const i = this.used++;
-    this.ks[i] = key;
-    this.vs[i] = value;
-    this.hashes[i] = h;
-    this.words[i] = 0;
+    const c = i >>> CHUNK_BITS;
+    if (c === this.kc.length) {
+      this.kc.push(new Array(CHUNK));
+      this.vc.push(new Array(CHUNK));
+      this.wc.push(new Int32Array(CHUNK));
+    }
+    const o = i & CHUNK_MASK;
+    this.kc[c][o] = key;
+    this.vc[c][o] = value;
+    this.wc[c][o] = 0;
     this.index[2 * s] = h;
     this.index[2 * s + 1] = i + 1;
+    this.fill++;
     this.live++;
     return i;
   }
 
   delete(key: string): boolean {
-    const s = this.probe(key, this.hash(key));
-    if (s < 0) return false;
-    const e = this.index[2 * s + 1] - 1;
-    this.index[2 * s + 1] = -1;
-    this.ks[e] = undefined;
-    this.vs[e] = undefined;
-    this.live--;
-    // Shrink a table that emptied out, as Redis's htNeedsResize does below 10% fill.
-    if (this.live * 10 < this.ks.length && this.ks.length > MIN_CAPACITY * 4) {
-      this.rebuild(Math.max(MIN_CAPACITY, 2 ** Math.ceil(Math.log2(this.live * 2 + 1))));
+    if (this.old !== null) this.migrate(this.stepSlots);
+    const h = this.hash(key);
+    let e: number;
+    const s = this.probe(key, h);
+    if (s >= 0) {
+      e = this.index[2 * s + 1] - 1;
+      this.index[2 * s + 1] = -1;
+    } else {
+      if (this.old === null) return false;
+      const o = this.probeOld(key, h);
+      if (o < 0) return false;
+      e = this.oldPosition(o);
+      this.old[2 * o + 1] = -1;
     }
+    this.kc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
+    this.vc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
+    this.live--;
+    // Mostly holes (a table that emptied out, as Redis's htNeedsResize below 10% fill):
+    // squeeze them out and shrink the index.
+    if (this.live * 8 < this.used && this.used > 64) this.rebuild();
     return true;
   }
 
-  /**
-   * Reallocates with entry capacity `cap` (a power of two), squeezing out holes and
-   * tombstones; records where entries moved for older iterators.
-   */
-  private rebuild(cap: number): void {
-    if (this.used === this.live && cap >= this.used) {
-      this.grow(cap);
-      return;
-    }
-    const keys = new Array<string | undefined>(cap);
-    const vals = new Array<V | undefined>(cap);
-    const hashes = new Int32Array(cap);
-    const words = new Int32Array(cap);
-    const slots = slotsFor(cap);
-    const index = new Int32Array(slots * 2);
-    const mask = slots - 1;
-    const holes = this.used !== this.live;
-    const moved = holes ? new Int32Array(this.used + 1) : null;
-    let n = 0;
-    for (let i = 0; i < this.used; i++) {
-      if (moved !== null) moved[i] = n;
-      const k = this.ks[i];
-      if (k === undefined) continue;
-      const h = this.hashes[i];
-      keys[n] = k;
-      vals[n] = this.vs[i];
-      hashes[n] = h;
-      words[n] = this.words[i];
-      n++;
-    }
-    if (moved !== null) moved[this.used] = n;
-    fillIndex(index, mask, hashes, n);
-    this.ks = keys;
-    this.vs = vals;
-    this.hashes = hashes;
-    this.words = words;
-    this.index = index;
-    this.mask = mask;
-    this.used = n;
-    if (moved !== null) {
-      const next: Generation = { moved: null, next: null };
-      this.gen.moved = moved;
-      this.gen.next = next;
-      this.gen = next;
-    }
+  /** The index is half full: migrate to a new one, squeezing out holes if they are many. */
+  private makeRoom(): void {
+    if (this.old !== null) this.migrate(Infinity);
+    if (this.used - this.live > this.live) this.rebuild();
+    else this.startMigration(slotsFor(this.live), null);
   }
 
-  /** rebuild() without holes: no entry moves, so the arrays are copied in bulk. */
-  private grow(cap: number): void {
-    const n = this.used;
-    // concat copies a fast array natively (half the time of an element loop at 1M).
-    this.ks = this.ks.slice(0, n).concat(new Array<string | undefined>(cap - n));
-    this.vs = this.vs.slice(0, n).concat(new Array<V | undefined>(cap - n));
-    const hashes = new Int32Array(cap);
-    hashes.set(this.hashes.subarray(0, n));
-    const words = new Int32Array(cap);
-    words.set(this.words.subarray(0, n));
-    this.hashes = hashes;
-    this.words = words;
-    const slots = slotsFor(cap);
+  /** Starts moving the current index's entries into a new index of `slots` slots. */
+  private startMigration(slots: number, moved: Int32Array | null): void {
+    if (this.old !== null) this.migrate(Infinity);
+    this.old = this.index;
+    this.oldMask = this.mask;
+    this.oldMoved = moved;
+    this.cursor = 0;
     this.index = new Int32Array(slots * 2);
     this.mask = slots - 1;
-    fillIndex(this.index, this.mask, hashes, n);
+    this.fill = 0;
+    // The new index has room for slots/2 - live inserts before it is half full; the
+    // old one's slots must all be moved by then (deletes step too, which only helps).
+    const room = Math.max(1, slots / 2 - this.live);
+    this.stepSlots = Math.max(STEP_SLOTS, 2 * Math.ceil((this.oldMask + 1) / room));
+  }
+
+  /**
+   * Moves up to `n` slots of the old index into the new one (Redis's dictRehash). Returns
+   * true while slots remain.
+   */
+  private migrate(n: number): boolean {
+    const old = this.old!;
+    const moved = this.oldMoved;
+    const end = Math.min(this.oldMask + 1, this.cursor + n);
+    const index = this.index;
+    const mask = this.mask;
+    let s = this.cursor;
+    let added = 0;
+    for (; s < end; s++) {
+      const e = old[2 * s + 1];
+      if (e > 0) {
+        insertSlot(index, mask, old[2 * s], moved === null ? e - 1 : moved[e - 1]);
+        added++;
+      }
+    }
+    this.fill += added;
+    this.cursor = s;
+    if (s <= this.oldMask) return true;
+    this.old = null;
+    this.oldMoved = null;
+    release(old);
+    return false;
+  }
+
+  /**
+   * Migrates for up to `ms` milliseconds (Redis's dictRehashMilliseconds, which cron
+   * runs when `activerehashing` is on). Returns true while migration remains.
+   */
+  rehashMilliseconds(ms: number): boolean {
+    if (this.old === null) return false;
+    const until = performance.now() + ms;
+    while (this.migrate(4096)) if (performance.now() >= until) return true;
+    return false;
+  }
+
+  /**
+   * Moves the live entries down over the holes (in place, one sequential pass), records
+   * where they moved for older iterators, and migrates the index to one sized for them.
+   */
+  private rebuild(): void {
+    if (this.old !== null) this.migrate(Infinity);
+    const used = this.used;
+    const moved = new Int32Array(used + 1);
+    const kc = this.kc;
+    const vc = this.vc;
+    const wc = this.wc;
+    let n = 0;
+    let dk = kc[0];
+    let dv = vc[0];
+    let dw = wc[0];
+    for (let c = 0; c < kc.length; c++) {
+      const sk = kc[c];
+      const sv = vc[c];
+      const sw = wc[c];
+      const base = c * CHUNK;
+      const lim = Math.min(CHUNK, used - base);
+      for (let j = 0; j < lim; j++) {
+        moved[base + j] = n;
+        const k = sk[j];
+        if (k === undefined) continue;
+        const o = n & CHUNK_MASK;
+        if (o === 0) {
+          const d = n >>> CHUNK_BITS;
+          dk = kc[d];
+          dv = vc[d];
+          dw = wc[d];
+        }
+        if (n !== base + j) {
+          dk[o] = k;
+          dv[o] = sv[j];
+          dw[o] = sw[j];
+        }
+        n++;
+      }
+    }
+    moved[used] = n;
+    // Positions from n on are empty now: clear the last chunk's tail, drop the chunks
+    // past it.
+    const chunks = (n + CHUNK_MASK) >>> CHUNK_BITS;
+    if ((n & CHUNK_MASK) !== 0) {
+      kc[chunks - 1].fill(undefined, n & CHUNK_MASK);
+      vc[chunks - 1].fill(undefined, n & CHUNK_MASK);
+    }
+    kc.length = vc.length = wc.length = chunks;
+    this.used = n;
+    const next: Generation = { moved: null, next: null };
+    this.gen.moved = moved;
+    this.gen.next = next;
+    this.gen = next;
+    // The index's tombstones go with the migration; its positions go through `moved`.
+    this.startMigration(slotsFor(n), moved);
   }
 
   /**
    * Makes room for `n` entries at once (RESIZEDB while loading), as Redis's dictExpand:
-   * growing by doubling would rebuild the table twenty times on the way to 1M keys.
+   * growing by doubling would migrate the index twenty times on the way to 1M keys.
    */
   reserve(n: number): void {
-    if (n > this.ks.length) this.rebuild(2 ** Math.ceil(Math.log2(n)));
+    // At most half full once the n entries are in.
+    const slots = Math.max(MIN_SLOTS, 2 ** Math.ceil(Math.log2(Math.max(1, n) * 2)));
+    if (slots <= this.mask + 1) return;
+    if (this.used === 0 && this.old === null) {
+      this.index = new Int32Array(slots * 2);
+      this.mask = slots - 1;
+      this.fill = 0;
+    } else {
+      this.startMigration(slots, null);
+    }
   }
 
   /**
    * A key drawn uniformly (RANDOMKEY), or undefined when empty. Holes are redrawn; a
-   * table is rebuilt smaller before it is 90% holes, so that takes a few draws at most.
+   * table is rebuilt before it is 7/8 holes, so that takes a few draws at most.
    */
   randomKey(): string | undefined {
     if (this.live === 0) return undefined;
     for (;;) {
-      const k = this.ks[Math.floor(Math.random() * this.used)];
+      const i = Math.floor(Math.random() * this.used);
+      const k = this.kc[i >>> CHUNK_BITS][i & CHUNK_MASK];
       if (k !== undefined) return k;
     }
+  }
+
+  /** @internal Throws if the bookkeeping disagrees with the arrays (tests call it). */
+  check(): void {
+    let fill = 0;
+    let positions = 0;
+    for (let s = 0; s <= this.mask; s++) {
+      const e = this.index[2 * s + 1];
+      if (e !== 0) fill++;
+      if (e > 0) positions++;
+    }
+    if (fill !== this.fill) throw new Error(`fill ${this.fill}, index has ${fill}`);
+    if (2 * fill > this.mask + 1) throw new Error("index more than half full");
+    let live = 0;
+    for (let i = 0; i < this.used; i++) if (this.keyAt(i) !== undefined) live++;
+    if (live !== this.live) throw new Error(`live ${this.live}, entries hold ${live}`);
+    if (this.old === null && positions !== live) throw new Error("index and entries disagree");
   }
 
   // ---- iteration (Map-compatible) --------------------------------------------------
 
   /** @internal The first live entry at or after `pos`, or -1. */
   nextLive(pos: number): number {
-    const keys = this.ks;
-    for (let i = pos; i < this.used; i++) if (keys[i] !== undefined) return i;
+    const kc = this.kc;
+    for (let i = pos; i < this.used; i++) {
+      if (kc[i >>> CHUNK_BITS][i & CHUNK_MASK] !== undefined) return i;
+    }
     return -1;
   }
 
@@ -278,7 +445,7 @@ export class KeyTable<V> {
 
   /** @internal */
   keyAt(i: number): string {
-    return this.ks[i] as string;
+    return this.kc[i >>> CHUNK_BITS][i & CHUNK_MASK] as string;
   }
 
   entries(): TableIterator<[string, V], V> {
@@ -300,34 +467,7 @@ export class KeyTable<V> {
   /** Calls `f` for each entry in order, without allocating (SAVE walks 1M keys). */
   forEach(f: (value: V, key: string) => void): void {
     const it = new TableIterator<[string, V], V>(this, 0);
-    for (let i = it.step(); i >= 0; i = it.step()) f(this.vs[i] as V, this.ks[i] as string);
-  }
-}
-
-/** Buckets of the counting sort in fillIndex (a few hundred KiB of write streams). */
-const FILL_BUCKETS_LOG2 = 12;
-
-/**
- * Indexes entries 0..n-1 by their hashes. Inserted in entry order, each insert lands on a
- * random slot: at 1M keys, 1M cache misses (50-80 ms measured). So the entries are
- * first sorted by home slot (a counting sort on its top bits) and inserted in that
- * order, which fills the index front to back.
- */
-function fillIndex(index: Int32Array, mask: number, hashes: Int32Array, n: number): void {
-  const slotsLog2 = Math.log2(mask + 1);
-  if (n < 1 << 14 || slotsLog2 <= FILL_BUCKETS_LOG2) {
-    for (let e = 0; e < n; e++) insertSlot(index, mask, hashes[e], e);
-    return;
-  }
-  const shift = slotsLog2 - FILL_BUCKETS_LOG2;
-  const start = new Int32Array((1 << FILL_BUCKETS_LOG2) + 1);
-  for (let e = 0; e < n; e++) start[((hashes[e] & mask) >>> shift) + 1]++;
-  for (let b = 1; b < start.length; b++) start[b] += start[b - 1];
-  const order = new Int32Array(n);
-  for (let e = 0; e < n; e++) order[start[(hashes[e] & mask) >>> shift]++] = e;
-  for (let j = 0; j < n; j++) {
-    const e = order[j];
-    insertSlot(index, mask, hashes[e], e);
+    for (let i = it.step(); i >= 0; i = it.step()) f(this.valueAt(i), this.keyAt(i));
   }
 }
 
@@ -338,9 +478,19 @@ function insertSlot(index: Int32Array, mask: number, h: number, e: number): void
   index[2 * s + 1] = e + 1;
 }
 
-/** Index slots for `cap` entries: a power of two at least twice the capacity. */
-function slotsFor(cap: number): number {
-  return 2 ** Math.ceil(Math.log2(cap * 2));
+/** Index slots for `n` entries: a power of two at least four times `n`, so the index
+ * starts at most a quarter full and can take as many inserts again before it migrates. */
+function slotsFor(n: number): number {
+  return Math.max(MIN_SLOTS, 2 ** Math.ceil(Math.log2(Math.max(1, n) * 4)));
+}
+
+/**
+ * Returns a retired index's memory now rather than at the next major GC: transferring
+ * an ArrayBuffer detaches it and frees its store (ES2024; V8 and JavaScriptCore).
+ */
+function release(a: Int32Array): void {
+  const buf = a.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
+  if (typeof buf.transfer === "function") buf.transfer(0);
 }
 
 /** 0: entries, 1: keys, 2: values. */

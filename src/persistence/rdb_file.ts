@@ -21,7 +21,7 @@ import { RdbParser } from "./rdb/reader.ts";
 import { RdbWriter, type RdbWriterOptions } from "./rdb/writer.ts";
 import type { RdbEntry, RdbValue } from "./rdb/types.ts";
 import { fromRdbValue, type ValueLimits } from "./values.ts";
-import { type Database, setLruWordAt, snapshotState } from "../keyspace/db.ts";
+import { type Database, snapshotState } from "../keyspace/db.ts";
 import { debugDelay, runSteps } from "../util/steps.ts";
 
 /**
@@ -216,7 +216,7 @@ export function* loadRdbFileSteps(
       throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${e.db}`);
     }
     // The current snapshot bit: a stale one would make the next BGSAVE skip the key.
-    setLruWordAt(dict, i, v, snapshotState.parity);
+    dict.setWordAt(i, snapshotState.parity);
     if (e.expireAtMs !== undefined) db.expires.set(e.key, e.expireAtMs);
     keysLoaded++;
     if (keyLoadDelay) debugDelay(keyLoadDelay);

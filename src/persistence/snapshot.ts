@@ -13,13 +13,7 @@
  * FLUSHDB, FLUSHALL and SWAPDB replace a database's maps instead of clearing them, so
  * the snapshot simply keeps walking the maps it captured at the start.
  */
-import {
-  type Database,
-  type DatabaseMaps,
-  lruWordAt,
-  setLruWordAt,
-  snapshotState,
-} from "../keyspace/db.ts";
+import { type Database, type DatabaseMaps, snapshotState } from "../keyspace/db.ts";
 import type { Server } from "../server/server.ts";
 import type { TableIterator } from "../keyspace/keytable.ts";
 import type { Collection, Value } from "../types/value.ts";
@@ -113,12 +107,11 @@ export class Snapshot {
     if (s === undefined) return;
     const i = s.dict.find(key);
     if (i < 0) return;
-    const value = s.dict.valueAt(i);
-    const l = lruWordAt(s.dict, i, value);
+    const l = s.dict.wordAt(i);
     if ((l & 1) === snapshotState.parity) return;
-    setLruWordAt(s.dict, i, value, (l & ~1) | snapshotState.parity);
+    s.dict.setWordAt(i, (l & ~1) | snapshotState.parity);
     const expireAt = s.expires.get(key);
-    this.preserved.push({ db: s.db, key, value: clone(value), expireAt });
+    this.preserved.push({ db: s.db, key, value: clone(s.dict.valueAt(i)), expireAt });
   }
 
   /**
@@ -139,16 +132,15 @@ export class Snapshot {
         continue;
       }
       const dict = s.dict;
-      const value = dict.valueAt(i);
-      const l = lruWordAt(dict, i, value);
+      const l = dict.wordAt(i);
       // Handled already (saved by the hook) or created after the start: skip.
       if ((l & 1) === parity) continue;
-      setLruWordAt(dict, i, value, (l & ~1) | parity);
+      dict.setWordAt(i, (l & ~1) | parity);
       const key = dict.keyAt(i);
       out.push({
         db: s.db,
         key,
-        value,
+        value: dict.valueAt(i),
         expireAt: s.expires.size === 0 ? undefined : s.expires.get(key),
       });
     }
@@ -172,9 +164,8 @@ export class Snapshot {
       const s = this.sections[this.current];
       const dict = s.dict;
       for (let i = s.iter.step(); i >= 0; i = s.iter.step()) {
-        const value = dict.valueAt(i);
-        const l = lruWordAt(dict, i, value);
-        if ((l & 1) !== parity) setLruWordAt(dict, i, value, (l & ~1) | parity);
+        const l = dict.wordAt(i);
+        if ((l & 1) !== parity) dict.setWordAt(i, (l & ~1) | parity);
       }
     }
   }

@@ -784,6 +784,11 @@ export class Server implements KeyspaceHooks {
       const hz = Math.max(1, this.config.getInt("hz"));
       activeExpireCycle(this, this.config.getInt("active-expire-effort"), 1000 / hz);
     }
+    if (this.config.getBool("activerehashing")) {
+      // Redis's databasesCron: a millisecond of index migration, for the first database
+      // that has one under way.
+      for (const db of this.dbs) if (db.dict.rehashMilliseconds(1)) break;
+    }
     const timeout = this.config.getInt("timeout");
     if (timeout > 0) {
       const now = Date.now();

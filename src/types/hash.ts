@@ -133,8 +133,6 @@ class HashTable {
 export class HashValue implements Collection {
   /** A packed listpack string, or the hashtable form. */
   private d: string | HashTable = "\0\0\0\0";
-  /** The key's LRU word (Collection.lru; db.ts owns it). */
-  lru = 0;
 
   get type(): string {
     return "hash";

@@ -94,8 +94,6 @@ export class ListValue implements Collection {
   nodes: ListNode[] = [];
   /** Number of elements. */
   length = 0;
-  /** The key's LRU word (Collection.lru; db.ts owns it). */
-  lru = 0;
   fill: number;
 
   /** `fill` is list-max-listpack-size when the list is created (Redis fixes it then). */

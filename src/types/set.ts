@@ -214,8 +214,6 @@ class SetTable {
 export class SetValue implements Collection {
   /** An intset blob, a packed small hashtable, or the hashtable form. */
   private d: string | SetTable;
-  /** The key's LRU word (Collection.lru; db.ts owns it). */
-  lru = 0;
 
   private constructor(d: string | SetTable) {
     this.d = d;

@@ -9,12 +9,6 @@ export interface Collection {
   readonly type: string;
   /** OBJECT ENCODING reply, in Redis's names (listpack, quicklist, intset, ...). */
   encoding(): string;
-  /**
-   * The key's LRU word (`clock << 1 | snapshot bit`, src/keyspace/db.ts), kept in the
-   * value as Redis keeps it in the robj: a string key's word lives in the database's
-   * `lru` map instead, so a collection costs no map entry for it. Owned by db.ts.
-   */
-  lru: number;
 }
 
 export type Value = string | Collection;

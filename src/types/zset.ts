@@ -273,8 +273,6 @@ export class ZSet implements Collection {
   private d: string | SortedIndex;
   /** Entries in the listpack (unused once converted). */
   private n = 0;
-  /** The key's LRU word (Collection.lru; db.ts owns it). */
-  lru = 0;
 
   constructor(skiplist = false) {
     this.d = skiplist ? new SortedIndex() : "";
