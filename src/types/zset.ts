@@ -218,17 +218,17 @@ function cmpAt(s: string, start: number, len: number, m: string): number {
 
 /** Random access into a packed listpack: entry positions decoded once per operation. */
 class LpView {
-  readonly pos: number[];
+  readonly pos: number[] = [];
 
-  constructor(readonly s: string, readonly n: number) {
-    const pos = new Array<number>(n);
-    let p = 0;
-    for (let i = 0; i < n; i++) {
-      pos[i] = p;
+  constructor(readonly s: string) {
+    for (let p = 0; p < s.length; p = ms + ml + sl) {
+      this.pos.push(p);
       head(s, p);
-      p = ms + ml + sl;
     }
-    this.pos = pos;
+  }
+
+  get n(): number {
+    return this.pos.length;
   }
 
   member(i: number): string {
@@ -271,8 +271,6 @@ let foundScore = 0;
 export class ZSet implements Collection {
   /** The packed listpack, or the sorted index (the "skiplist" encoding) once converted. */
   private d: string | SortedIndex;
-  /** Entries in the listpack (unused once converted). */
-  private n = 0;
 
   constructor(skiplist = false) {
     this.d = skiplist ? new SortedIndex() : "";
@@ -299,13 +297,28 @@ export class ZSet implements Collection {
     return typeof this.d === "string" ? this.n : this.d.length;
   }
 
+  /**
+   * Entries in the listpack, counted by walking their headers: at most
+   * zset-max-listpack-entries of them, and a field for the count would cost every small
+   * zset 8 bytes (Redis's listpack keeps its count in the header; here the object's
+   * fields are the dearer place).
+   */
+  private get n(): number {
+    const s = this.d as string;
+    let n = 0;
+    for (let p = 0; p < s.length; p = ms + ml + sl) {
+      head(s, p);
+      n++;
+    }
+    return n;
+  }
+
   clone(): ZSet {
     const d = this.d;
     if (typeof d === "string") {
       // Strings are immutable: the copy can share the packed bytes.
       const z = new ZSet();
       z.d = d;
-      z.n = this.n;
       return z;
     }
     const members: string[] = [];
@@ -339,7 +352,6 @@ export class ZSet implements Collection {
       const es = new Array<string>(members.length);
       for (let i = 0; i < members.length; i++) es[i] = entry(members[i], scores[i]);
       z.d = es.join("");
-      z.n = members.length;
       return z;
     }
     z.d = SortedIndex.fromSorted(members, scores);
@@ -353,7 +365,7 @@ export class ZSet implements Collection {
     const s = this.d as string;
     const len = member.length;
     let p = 0;
-    for (let i = 0; i < this.n; i++) {
+    for (let i = 0; p < s.length; i++) {
       head(s, p);
       const next = ms + ml + sl;
       if (ml === len && s.startsWith(member, ms)) {
@@ -372,21 +384,19 @@ export class ZSet implements Collection {
     if (score === 0) score = 0;
     const s = this.d as string;
     let p = 0;
-    for (let i = 0; i < this.n; i++) {
+    while (p < s.length) {
       head(s, p);
       const sc = decScore(s, ms + ml);
       if (sc > score || (sc === score && cmpAt(s, ms, ml, member) > 0)) break;
       p = ms + ml + sl;
     }
     this.d = flat3(s.slice(0, p), entry(member, score), s.slice(p));
-    this.n++;
   }
 
-  /** Removes the bytes [from, to) holding `count` entries. */
-  private lpCut(from: number, to: number, count: number): void {
+  /** Removes the bytes [from, to) (whole entries). */
+  private lpCut(from: number, to: number): void {
     const s = this.d as string;
     this.d = flat3(s.slice(0, from), s.slice(to), "");
-    this.n -= count;
   }
 
   /** Switches to the skiplist form (never back: only new built values are compact). */
@@ -394,17 +404,14 @@ export class ZSet implements Collection {
     const s = this.d;
     if (typeof s !== "string") return;
     changing();
-    const members = new Array<string>(this.n);
-    const scores = new Array<number>(this.n);
-    let p = 0;
-    for (let i = 0; i < this.n; i++) {
+    const members: string[] = [];
+    const scores: number[] = [];
+    for (let p = 0; p < s.length; p = ms + ml + sl) {
       head(s, p);
-      members[i] = s.slice(ms, ms + ml);
-      scores[i] = decScore(s, ms + ml);
-      p = ms + ml + sl;
+      members.push(s.slice(ms, ms + ml));
+      scores.push(decScore(s, ms + ml));
     }
     this.d = SortedIndex.fromSorted(members, scores);
-    this.n = 0;
   }
 
   // ---- point operations ------------------------------------------------------------------
@@ -448,7 +455,7 @@ export class ZSet implements Collection {
         lastScore = score;
         if (score !== cur) {
           changing();
-          this.lpCut(p, end, 1);
+          this.lpCut(p, end);
           this.lpInsert(member, score);
           return ZADD_OUT_UPDATED;
         }
@@ -493,7 +500,7 @@ export class ZSet implements Collection {
       const p = this.lpFind(member);
       if (p === -1) return false;
       changing();
-      this.lpCut(p, foundEnd, 1);
+      this.lpCut(p, foundEnd);
       return true;
     }
     if (!d.dict.has(member)) return false;
@@ -519,13 +526,13 @@ export class ZSet implements Collection {
   edge(max: boolean): [string, number] | undefined {
     const d = this.d;
     if (typeof d === "string") {
-      if (this.n === 0) return undefined;
+      if (d.length === 0) return undefined;
       if (!max) {
         head(d, 0);
         return [d.slice(ms, ms + ml), decScore(d, ms + ml)];
       }
-      const v = new LpView(d, this.n);
-      return [v.member(this.n - 1), v.score(this.n - 1)];
+      const v = new LpView(d);
+      return [v.member(v.n - 1), v.score(v.n - 1)];
     }
     const c = max ? d.last() : d.first();
     return c === null ? undefined : [c.member, c.score];
@@ -556,11 +563,11 @@ export class ZSet implements Collection {
     const d = this.d;
     if (typeof d === "string") {
       if (reverse) {
-        const v = new LpView(d, this.n);
-        for (let i = this.n - 1; i >= 0; i--) if (fn(v.member(i), v.score(i)) === true) return;
+        const v = new LpView(d);
+        for (let i = v.n - 1; i >= 0; i--) if (fn(v.member(i), v.score(i)) === true) return;
       } else {
         let p = 0;
-        for (let i = 0; i < this.n; i++) {
+        while (p < d.length) {
           head(d, p);
           const end = ms + ml;
           // Read before the callback, which may decode other listpacks.
@@ -585,8 +592,8 @@ export class ZSet implements Collection {
     let len = end - start + 1;
     const d = this.d;
     if (typeof d === "string") {
-      const v = new LpView(d, this.n);
-      let i = reverse ? this.n - 1 - start : start;
+      const v = new LpView(d);
+      let i = reverse ? v.n - 1 - start : start;
       const step = reverse ? -1 : 1;
       while (len-- > 0) {
         out.members.push(v.member(i));
@@ -664,7 +671,7 @@ export class ZSet implements Collection {
     let taken = 0;
     const d = this.d;
     if (typeof d === "string") {
-      const v = new LpView(d, this.n);
+      const v = new LpView(d);
       let i = reverse ? ZSet.lastInRange(v, r) : ZSet.firstInRange(v, r);
       if (i === -1 || offset < 0) return 0;
       i = reverse ? i - offset : i + offset;
@@ -699,7 +706,7 @@ export class ZSet implements Collection {
     let taken = 0;
     const d = this.d;
     if (typeof d === "string") {
-      const v = new LpView(d, this.n);
+      const v = new LpView(d);
       let i = reverse ? ZSet.lastInLex(v, r) : ZSet.firstInLex(v, r);
       if (i === -1 || offset < 0) return 0;
       i = reverse ? i - offset : i + offset;
@@ -732,7 +739,7 @@ export class ZSet implements Collection {
   countByScore(r: ScoreRange): number {
     const d = this.d;
     if (typeof d === "string") {
-      const v = new LpView(d, this.n);
+      const v = new LpView(d);
       let i = ZSet.firstInRange(v, r);
       if (i === -1) return 0;
       let count = 0;
@@ -750,7 +757,7 @@ export class ZSet implements Collection {
   countByLex(r: LexRange): number {
     const d = this.d;
     if (typeof d === "string") {
-      const v = new LpView(d, this.n);
+      const v = new LpView(d);
       let i = ZSet.firstInLex(v, r);
       if (i === -1) return 0;
       let count = 0;
@@ -770,8 +777,8 @@ export class ZSet implements Collection {
     changing();
     const d = this.d;
     if (typeof d === "string") {
-      const v = new LpView(d, this.n);
-      this.lpCut(v.pos[start], v.end(end), end - start + 1);
+      const v = new LpView(d);
+      this.lpCut(v.pos[start], v.end(end));
       return end - start + 1;
     }
     return d.deleteRangeByRank(start + 1, end + 1);
@@ -780,14 +787,14 @@ export class ZSet implements Collection {
   deleteRangeByScore(r: ScoreRange): number {
     const d = this.d;
     if (typeof d === "string") {
-      const v = new LpView(d, this.n);
+      const v = new LpView(d);
       const i = ZSet.firstInRange(v, r);
       if (i === -1) return 0;
       let j = i;
       while (j < v.n && scoreLteMax(v.score(j), r)) j++;
       if (j === i) return 0;
       changing();
-      this.lpCut(v.pos[i], v.end(j - 1), j - i);
+      this.lpCut(v.pos[i], v.end(j - 1));
       return j - i;
     }
     return d.deleteRangeByScore(r, changing);
@@ -796,14 +803,14 @@ export class ZSet implements Collection {
   deleteRangeByLex(r: LexRange): number {
     const d = this.d;
     if (typeof d === "string") {
-      const v = new LpView(d, this.n);
+      const v = new LpView(d);
       const i = ZSet.firstInLex(v, r);
       if (i === -1) return 0;
       let j = i;
       while (j < v.n && lexLteMax(v.member(j), r)) j++;
       if (j === i) return 0;
       changing();
-      this.lpCut(v.pos[i], v.end(j - 1), j - i);
+      this.lpCut(v.pos[i], v.end(j - 1));
       return j - i;
     }
     return d.deleteRangeByLex(r, changing);
