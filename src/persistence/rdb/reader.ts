@@ -18,7 +18,7 @@
 import { Crc64, readU64LE } from "./crc64.ts";
 import { intsetDecode } from "./intset.ts";
 import { listpackDecode } from "./listpack.ts";
-import { lzfDecompress } from "./lzf.ts";
+import { lzfDecompressInto } from "./lzf.ts";
 import {
   BlobError,
   latin1,
@@ -126,6 +126,8 @@ export class RdbParser {
   private be = 0;
   private blobAt = 0;
   private blobLzf = false;
+  /** Where LZF strings are decompressed (grown as needed, reused). */
+  private lzfOut: Uint8Array = EMPTY;
   private readonly opts: RdbReadOptions;
   private readonly databases: number;
 
@@ -722,8 +724,8 @@ export class RdbParser {
           return String(d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24));
         }
         case 3: {
-          const out = this.readLzf();
-          return latin1(out, 0, out.length);
+          const n = this.readLzf();
+          return latin1(this.lzfOut, 0, n);
         }
         default:
           throw this.err(`unknown string encoding ${b & 0x3f}`, 1);
@@ -738,14 +740,23 @@ export class RdbParser {
     return latin1(this.buf, p, p + len);
   }
 
-  private readLzf(): Uint8Array {
+  /**
+   * An LZF string, decompressed into `lzfOut` (reused: valid until the next one); returns
+   * its length.
+   */
+  private readLzf(): number {
     const clen = this.readLen();
     const len = this.readLen();
     this.need(clen);
     const p = this.pos;
     this.pos += clen;
+    if (this.lzfOut.length < len) {
+      // A corrupt length fails here as a RangeError (wrap() names the offset).
+      this.lzfOut = new Uint8Array(Math.max(len, this.lzfOut.length * 2, 256));
+    }
     try {
-      return lzfDecompress(this.buf, p, p + clen, len);
+      lzfDecompressInto(this.buf, p, p + clen, this.lzfOut, len);
+      return len;
     } catch (e) {
       if (e instanceof BlobError) {
         throw new RdbError(`invalid LZF compressed string: ${e.message}`, this.base + p, this.key);
@@ -761,10 +772,10 @@ export class RdbParser {
       const enc = b & 0x3f;
       if (enc === 3) {
         this.blobAt = this.base + this.pos;
-        const out = this.readLzf();
-        this.bb = out;
+        const n = this.readLzf();
+        this.bb = this.lzfOut;
         this.bs = 0;
-        this.be = out.length;
+        this.be = n;
         this.blobLzf = true;
         return;
       }
