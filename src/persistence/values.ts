@@ -102,17 +102,31 @@ export function fromRdbValue(r: RdbValue, lim: ValueLimits): Value | null {
           : lim.hash,
       );
     case "zset": {
-      if (r.entries.length === 0) return null;
-      // Files store skiplists tail first; rank order is what ZSet.fromSorted takes.
-      const entries = r.entries.slice().sort((a, b) =>
-        a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
-      );
-      const members = entries.map((e) => e[0]);
-      const scores = entries.map((e) => e[1]);
-      if (r.encoding === "listpack" && entries.length <= lim.zset.entries) {
+      const n = r.entries.length;
+      if (n === 0) return null;
+      // Rank order is what ZSet.fromSorted takes; the reader already gives it for a
+      // skiplist (files store those tail first), and a listpack is in it unless damaged.
+      let entries = r.entries;
+      for (let i = 1; i < n; i++) {
+        if (compareRank(entries[i - 1], entries[i]) > 0) {
+          entries = entries.slice().sort(compareRank);
+          break;
+        }
+      }
+      const members = new Array<string>(n);
+      const scores = new Array<number>(n);
+      for (let i = 0; i < n; i++) {
+        members[i] = entries[i][0];
+        scores[i] = entries[i][1];
+      }
+      if (r.encoding === "listpack" && n <= lim.zset.entries) {
         return ZSet.fromSortedAs(members, scores, true);
       }
       return ZSet.fromSorted(members, scores, lim.zset);
     }
   }
+}
+
+function compareRank(a: [string, number], b: [string, number]): number {
+  return a[1] - b[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 }

@@ -318,7 +318,43 @@ export class HashValue implements Collection {
    */
   static fromPairs(pairs: Iterable<[string, string]>, limits: HashLimits): HashValue {
     const h = new HashValue();
+    if (Array.isArray(pairs)) {
+      const packed = packPairs(pairs, limits);
+      if (packed !== null) {
+        h.d = packed;
+        return h;
+      }
+    }
     for (const [f, v] of pairs) h.set(f, v, limits);
     return h;
   }
+}
+
+/**
+ * The listpack buffer of `pairs` in one join, or null unless they fit `limits` with no
+ * field twice (then set() one by one decides). What loading spends per small hash.
+ */
+function packPairs(pairs: [string, string][], limits: HashLimits): string | null {
+  const n = pairs.length;
+  if (n > limits.entries) return null;
+  const seen = n > 16 ? new Set<string>() : null;
+  const parts = new Array<string>(4 * n + 1);
+  parts[0] = u32(n);
+  for (let i = 0; i < n; i++) {
+    const f = pairs[i][0];
+    const v = pairs[i][1];
+    if (f.length > limits.value || v.length > limits.value) return null;
+    if (seen === null) {
+      for (let j = 0; j < i; j++) if (pairs[j][0] === f) return null;
+    } else {
+      if (seen.has(f)) return null;
+      seen.add(f);
+    }
+    // Single-char strings below 256 are V8's cached ones: no allocation for the lengths.
+    parts[4 * i + 1] = f.length < 255 ? String.fromCharCode(f.length) : "\xff" + u32(f.length);
+    parts[4 * i + 2] = f;
+    parts[4 * i + 3] = v.length < 255 ? String.fromCharCode(v.length) : "\xff" + u32(v.length);
+    parts[4 * i + 4] = v;
+  }
+  return parts.join("");
 }

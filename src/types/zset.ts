@@ -349,9 +349,18 @@ export class ZSet implements Collection {
   static fromSortedAs(members: string[], scores: number[], listpack: boolean): ZSet {
     const z = new ZSet();
     if (listpack) {
-      const es = new Array<string>(members.length);
-      for (let i = 0; i < members.length; i++) es[i] = entry(members[i], scores[i]);
-      z.d = es.join("");
+      // The pieces of every entry in one join: no intermediate string per entry.
+      const n = members.length;
+      const parts = new Array<string>(3 * n);
+      for (let i = 0; i < n; i++) {
+        let score = scores[i];
+        if (score === 0) score = 0;
+        const fmt = scoreFormat(score);
+        parts[3 * i] = encHead(members[i].length, fmt);
+        parts[3 * i + 1] = members[i];
+        parts[3 * i + 2] = encScore(score, fmt);
+      }
+      z.d = parts.join("");
       return z;
     }
     z.d = SortedIndex.fromSorted(members, scores);

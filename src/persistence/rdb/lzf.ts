@@ -155,6 +155,21 @@ export function lzfDecompress(
   outLen: number,
 ): Uint8Array {
   const out = new Uint8Array(outLen);
+  lzfDecompressInto(input, start, end, out, outLen);
+  return out;
+}
+
+/**
+ * lzfDecompress into `out[0, outLen)` (`out` is at least that long), for a caller that
+ * reuses one buffer: a fresh Uint8Array per string costs more than decompressing it.
+ */
+export function lzfDecompressInto(
+  input: Uint8Array,
+  start: number,
+  end: number,
+  out: Uint8Array,
+  outLen: number,
+): void {
   let ip = start;
   let op = 0;
   while (ip < end) {
@@ -215,5 +230,4 @@ export function lzfDecompress(
       end - start,
     );
   }
-  return out;
 }

@@ -18,7 +18,7 @@
 import { Crc64, readU64LE } from "./crc64.ts";
 import { intsetDecode } from "./intset.ts";
 import { listpackDecode } from "./listpack.ts";
-import { lzfDecompress } from "./lzf.ts";
+import { lzfDecompressInto } from "./lzf.ts";
 import {
   BlobError,
   latin1,
@@ -72,6 +72,9 @@ const NEED_MORE = Symbol("need more input");
 
 const EMPTY = new Uint8Array(0);
 
+/** Committed bytes are added to the CRC in blocks of at least this many. */
+const CRC_BLOCK = 16 * 1024;
+
 /**
  * An incremental RDB parser: `push()` chunks as they arrive, call `next()` for entries
  * until it returns null, and `finish()` after the last chunk. Nothing is copied when the
@@ -111,6 +114,8 @@ export class RdbParser {
   /** Don't retry a cut record until this many bytes are buffered (amortizes re-parsing). */
   private retryAt = 0;
   private readonly crc = new Crc64();
+  /** buf[0, hashed) is in `crc` (hashed <= committed; hashing waits for a whole block). */
+  private hashed = 0;
   private db = 0;
   // Per-key attributes set by opcodes before the key (undefined: none).
   private expireAtMs: number | undefined;
@@ -126,6 +131,8 @@ export class RdbParser {
   private be = 0;
   private blobAt = 0;
   private blobLzf = false;
+  /** Where LZF strings are decompressed (grown as needed, reused). */
+  private lzfOut: Uint8Array = EMPTY;
   private readonly opts: RdbReadOptions;
   private readonly databases: number;
 
@@ -150,6 +157,8 @@ export class RdbParser {
     if (chunk.length === 0) return;
     const live = this.end - this.committed;
     if (live === 0) {
+      this.hashCommitted();
+      this.hashed = 0;
       this.base += this.end;
       this.buf = chunk;
       this.dv = null;
@@ -165,6 +174,8 @@ export class RdbParser {
       return;
     }
     const need = live + chunk.length;
+    this.hashCommitted(); // the committed bytes are about to move or go
+    this.hashed = 0;
     let nb: Uint8Array;
     if (this.own && need <= this.buf.length) {
       nb = this.buf;
@@ -346,6 +357,7 @@ export class RdbParser {
         return false;
       case RdbOpcode.EOF:
         this.commit(); // the CRC covers everything up to and including the EOF opcode
+        this.hashCommitted();
         this.sawEof = true;
         this.readTrailer();
         return true;
@@ -623,8 +635,18 @@ export class RdbParser {
   }
 
   private commit(): void {
-    if (this.pos > this.committed) this.crc.update(this.buf, this.committed, this.pos);
     this.committed = this.pos;
+    // Hashed a block at a time: one update per record (most are under 40 bytes) costs
+    // about twice as much per byte.
+    if (this.committed - this.hashed >= CRC_BLOCK) this.hashCommitted();
+  }
+
+  /** Brings `crc` up to the committed bytes. */
+  private hashCommitted(): void {
+    if (this.committed > this.hashed) {
+      this.crc.update(this.buf, this.hashed, this.committed);
+      this.hashed = this.committed;
+    }
   }
 
   private need(n: number): void {
@@ -722,8 +744,8 @@ export class RdbParser {
           return String(d[p] | (d[p + 1] << 8) | (d[p + 2] << 16) | (d[p + 3] << 24));
         }
         case 3: {
-          const out = this.readLzf();
-          return latin1(out, 0, out.length);
+          const n = this.readLzf();
+          return latin1(this.lzfOut, 0, n);
         }
         default:
           throw this.err(`unknown string encoding ${b & 0x3f}`, 1);
@@ -738,14 +760,23 @@ export class RdbParser {
     return latin1(this.buf, p, p + len);
   }
 
-  private readLzf(): Uint8Array {
+  /**
+   * An LZF string, decompressed into `lzfOut` (reused: valid until the next one); returns
+   * its length.
+   */
+  private readLzf(): number {
     const clen = this.readLen();
     const len = this.readLen();
     this.need(clen);
     const p = this.pos;
     this.pos += clen;
+    if (this.lzfOut.length < len) {
+      // A corrupt length fails here as a RangeError (wrap() names the offset).
+      this.lzfOut = new Uint8Array(Math.max(len, this.lzfOut.length * 2, 256));
+    }
     try {
-      return lzfDecompress(this.buf, p, p + clen, len);
+      lzfDecompressInto(this.buf, p, p + clen, this.lzfOut, len);
+      return len;
     } catch (e) {
       if (e instanceof BlobError) {
         throw new RdbError(`invalid LZF compressed string: ${e.message}`, this.base + p, this.key);
@@ -761,10 +792,10 @@ export class RdbParser {
       const enc = b & 0x3f;
       if (enc === 3) {
         this.blobAt = this.base + this.pos;
-        const out = this.readLzf();
-        this.bb = out;
+        const n = this.readLzf();
+        this.bb = this.lzfOut;
         this.bs = 0;
-        this.be = out.length;
+        this.be = n;
         this.blobLzf = true;
         return;
       }
@@ -871,7 +902,7 @@ export class RdbParser {
   ): RdbParser {
     const p = new RdbParser(opts);
     p.buf = bytes;
-    p.pos = p.committed = start;
+    p.pos = p.committed = p.hashed = start;
     p.end = end;
     p.ended = true;
     p.version = version;
