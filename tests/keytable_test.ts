@@ -53,17 +53,19 @@ Deno.test("keytable: colliding hashes and a table grown to 100k keys then emptie
  * One random script applied to a Map and a KeyTable, with up to 4 live iterators of each
  * advanced in step: every read, every iterator step and the final order must agree.
  */
-function differential(seed: number, steps: number, keySpace: number): void {
+function differential(seed: number, steps: number, keySpace: number, words = true): void {
   const rnd = prng(seed);
   const m = new Map<string, number>();
-  const t = new KeyTable<number>();
+  const t = new KeyTable<number>(0, words);
   const iters: [Iterator<[string, number]>, Iterator<[string, number]>][] = [];
   for (let s = 0; s < steps; s++) {
     const op = rnd();
     const key = "k" + Math.floor(rnd() * keySpace);
     if (op < 0.45) {
       m.set(key, s);
-      t.set(key, s);
+      const i = t.set(key, s);
+      // A new key's word starts at 0; an overwrite keeps it. Every tenth set stamps it.
+      if (words && s % 10 === 0) t.setWordAt(i, s);
     } else if (op < 0.8) {
       assert.equal(t.delete(key), m.delete(key), `seed ${seed} step ${s} delete ${key}`);
     } else if (op < 0.9) {
@@ -89,6 +91,14 @@ function differential(seed: number, steps: number, keySpace: number): void {
   }
   t.check();
   assert.deepEqual([...t], [...m], `seed ${seed}: final order`);
+  if (words) {
+    // Words travel with their entries through migrations and rebuilds: each is 0 or the
+    // step of a set of that key, at or after the key's latest creation.
+    for (const [k] of m) {
+      const w = t.wordAt(t.find(k));
+      assert.ok(w === 0 || (w % 10 === 0 && w <= m.get(k)!), `seed ${seed}: word of ${k}`);
+    }
+  }
   assert.deepEqual([...t.values()], [...m.values()]);
   for (const [a, b] of iters) {
     for (;;) {
@@ -106,6 +116,8 @@ Deno.test("keytable: random scripts agree with a Map, live iterators included", 
   // churn enough that holes outnumber live entries (a rebuild whose index migrates
   // through its map of moved positions).
   for (let seed = 41; seed <= 44; seed++) differential(seed, 60_000, 20_000);
+  // Tables without LRU words (a large hash's or set's index) move entries the same way.
+  for (let seed = 45; seed <= 54; seed++) differential(seed, 20_000, seed % 2 ? 60 : 8000, false);
 });
 
 Deno.test("keytable: keys still in the old index are found, updated and deleted during a migration", () => {

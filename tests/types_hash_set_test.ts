@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { copyString, HashValue, packElement } from "../src/types/hash.ts";
 import { SetValue } from "../src/types/set.ts";
+import { KeyTable } from "../src/keyspace/keytable.ts";
 import { prng } from "./helpers/prng.ts";
 
 const BIG = { entries: 100000, value: 1 << 20 };
@@ -106,7 +107,7 @@ Deno.test("hash: hashtable form, clone and fromPairs", () => {
   for (let i = 0; i < 500; i++) seen.add(h.randomPair()[0]);
   assert.equal(seen.size, 25);
   const src = h.scanSource();
-  assert.ok(src instanceof Map && src.size === 25);
+  assert.ok(src instanceof KeyTable && src.size === 25);
 
   const c = h.clone();
   c.set("new", "1", BIG);
@@ -281,14 +282,14 @@ Deno.test("set: packed small hashtable form", () => {
   assert.equal(s.has("x"), true);
   // A long member, or more than 32 members, moves it to the Map form.
   s.add("m".repeat(65), 512);
-  assert.ok(s.scanSource() instanceof Map);
+  assert.ok(s.scanSource() instanceof KeyTable);
   assert.equal(s.size, 5);
   assert.equal(s.has("H"), true);
   const t = SetValue.hashtable();
   for (let i = 0; i < 32; i++) t.add("m" + i, 512);
   assert.equal(t.scanSource(), null);
   t.add("m32", 512);
-  assert.ok(t.scanSource() instanceof Map);
+  assert.ok(t.scanSource() instanceof KeyTable);
   assert.equal(t.size, 33);
   // An intset converted by a string member: packed when small.
   const i = SetValue.create("1");
@@ -312,7 +313,7 @@ Deno.test("set: hashtable form, random, clone, fromIntsetBlob", () => {
   const c = s.clone();
   c.add("zz", 512);
   assert.equal(s.has("zz"), false);
-  assert.ok(s.scanSource() instanceof Map);
+  assert.ok(s.scanSource() instanceof KeyTable);
 
   const i = SetValue.intset();
   for (const m of ["3", "1", "2"]) i.add(m, 512);

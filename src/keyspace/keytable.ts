@@ -8,7 +8,10 @@
  * chain: two random accesses into large tables per key, plus a second `Map` for the
  * string keys' LRU words. Measured at `redis-benchmark -P 16 -r 100000` that was 1.1 µs
  * of Amber's ~2.6 µs per SET; this table took 0.5 µs off it (BENCHMARKS.md). A `Map`
- * also grows by rehashing everything at once: a 100 ms pause at 1M keys.
+ * also grows by rehashing everything at once: a 100 ms pause at 1M keys. The large
+ * forms of hashes and sets index their fields and members with it too (HSET and SADD at
+ * `-P 16` took 20-25% less CPU); a large sorted set's member -> score `Map` stays, as
+ * ZADD measured 10% dearer with this table and the reason is not known yet.
  *
  * Layout, as CPython's compact dict: entries are appended in insertion order to dense
  * arrays held in fixed-size chunks (keys, values, LRU words), and an open-addressing
@@ -42,7 +45,10 @@ interface Generation {
   next: Generation | null;
 }
 
-/** Entries per chunk: 4096 (32 KiB of pointers per chunk of keys or values). */
+/**
+ * Entries per chunk: 4096 (32 KiB of pointers per chunk of keys or values). Chunks fill
+ * by appending, so a table's last chunk holds just what it uses.
+ */
 const CHUNK_BITS = 12;
 const CHUNK = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK - 1;
@@ -97,7 +103,11 @@ export class KeyTable<V> {
   private lastKey = "";
   private lastHash = hashKey("");
 
-  constructor(capacity = 0) {
+  /**
+   * `words: false` for a table that keeps no LRU words (a hash's fields, a set's
+   * members): 4 bytes per entry fewer, and wordAt/setWordAt must not be called.
+   */
+  constructor(capacity = 0, private readonly words = true) {
     const slots = slotsFor(capacity);
     this.index = new Int32Array(slots * 2);
     this.mask = slots - 1;
@@ -220,15 +230,20 @@ export class KeyTable<V> {
     s = ~s;
     const i = this.used++;
     const c = i >>> CHUNK_BITS;
-    if (c === this.kc.length) {
-      this.kc.push(new Array(CHUNK));
-      this.vc.push(new Array(CHUNK));
-      this.wc.push(new Int32Array(CHUNK));
-    }
     const o = i & CHUNK_MASK;
+    if (c === this.kc.length) {
+      // The first chunk starts small (a large hash or sorted set has its own table).
+      this.kc.push([]);
+      this.vc.push(valueChunk<V>());
+      if (this.words) this.wc.push(new Int32Array(c === 0 ? 8 : CHUNK));
+    } else if (this.words && o === this.wc[c].length) {
+      const w = new Int32Array(Math.min(CHUNK, 2 * o));
+      w.set(this.wc[c]);
+      this.wc[c] = w;
+    }
     this.kc[c][o] = key;
     this.vc[c][o] = value;
-    this.wc[c][o] = 0;
+    if (this.words) this.wc[c][o] = 0;
     this.index[2 * s] = h;
     this.index[2 * s + 1] = i + 1;
     this.fill++;
@@ -357,20 +372,18 @@ export class KeyTable<V> {
         if (n !== base + j) {
           dk[o] = k;
           dv[o] = sv[j];
-          dw[o] = sw[j];
+          if (sw !== undefined) dw[o] = sw[j];
         }
         n++;
       }
     }
     moved[used] = n;
-    // Positions from n on are empty now: clear the last chunk's tail, drop the chunks
-    // past it.
+    // Positions from n on are empty now: cut the last chunk there (appends continue at
+    // its end), drop the chunks past it.
     const chunks = (n + CHUNK_MASK) >>> CHUNK_BITS;
-    if ((n & CHUNK_MASK) !== 0) {
-      kc[chunks - 1].fill(undefined, n & CHUNK_MASK);
-      vc[chunks - 1].fill(undefined, n & CHUNK_MASK);
-    }
-    kc.length = vc.length = wc.length = chunks;
+    if ((n & CHUNK_MASK) !== 0) kc[chunks - 1].length = vc[chunks - 1].length = n & CHUNK_MASK;
+    kc.length = vc.length = chunks;
+    if (this.words) wc.length = chunks;
     this.used = n;
     const next: Generation = { moved: null, next: null };
     this.gen.moved = moved;
@@ -470,6 +483,22 @@ export class KeyTable<V> {
     for (let i = it.step(); i >= 0; i = it.step()) f(this.valueAt(i), this.keyAt(i));
   }
 }
+
+/**
+ * An empty value chunk whose elements kind is already the generic one. An array that
+ * starts empty takes the kind of what is first stored (small integers, doubles, or
+ * objects), and tables of slot numbers would then hand `set`/`valueAt` chunks of
+ * several kinds, making every element access polymorphic.
+ */
+function valueChunk<V>(): (V | undefined)[] {
+  // Measured with %HasObjectElements: `[undefined]` emptied goes back to the initial
+  // kind, an array that held an object keeps the generic one.
+  const a = [GENERIC] as unknown as (V | undefined)[];
+  a.length = 0;
+  return a;
+}
+
+const GENERIC = {};
 
 function insertSlot(index: Int32Array, mask: number, h: number, e: number): void {
   let s = h & mask;

@@ -16,10 +16,11 @@
  * scan it without allocating, as lpFind does. Strings handed out of the buffer are
  * copies, so nothing long-lived can pin an old buffer.
  *
- * The large form keeps a dense field/value array pair plus a field -> slot Map, so a
+ * The large form keeps a dense field/value array pair plus a field -> slot KeyTable, so a
  * random field (HRANDFIELD) is O(1) and deletion swaps the last slot into the hole.
  */
 import type { Collection } from "./value.ts";
+import { KeyTable } from "../keyspace/keytable.ts";
 
 /** hash-max-listpack-entries / hash-max-listpack-value, read by the caller per command. */
 export interface HashLimits {
@@ -90,7 +91,7 @@ function findField(s: string, f: string): number {
 
 /** The hashtable form. */
 class HashTable {
-  readonly slot = new Map<string, number>();
+  readonly slot = new KeyTable<number>(0, false);
   readonly fields: string[] = [];
   readonly values: string[] = [];
 
@@ -291,10 +292,10 @@ export class HashValue implements Collection {
   }
 
   /**
-   * For HSCAN of the hashtable form: the Map whose live key iterator a cursor parks
+   * For HSCAN of the hashtable form: the table whose live key iterator a cursor parks
    * (null for the listpack form, which is scanned in one call as Redis does).
    */
-  scanSource(): Map<string, number> | null {
+  scanSource(): KeyTable<number> | null {
     return typeof this.d === "string" ? null : this.d.slot;
   }
 

@@ -20,10 +20,11 @@
  * members of at most SMALL_LEN bytes) the members are packed into one string like the
  * hash listpack ("H", a uint32 LE count, then length-prefixed members), because a Map
  * per set would cost several times what Redis's dict does; beyond that, a dense member
- * array plus a member -> slot Map, so a random member (SPOP, SRANDMEMBER) is O(1) and
+ * array plus a member -> slot KeyTable, so a random member (SPOP, SRANDMEMBER) is O(1) and
  * deletion swaps the last slot into the hole.
  */
 import type { Collection } from "./value.ts";
+import { KeyTable } from "../keyspace/keytable.ts";
 import { copyString, packElement } from "./hash.ts";
 
 const TWO32 = 4294967296;
@@ -185,7 +186,7 @@ function findPacked(s: string, m: string): number {
 
 /** The hashtable form. */
 class SetTable {
-  readonly slot = new Map<string, number>();
+  readonly slot = new KeyTable<number>(0, false);
   readonly items: string[] = [];
 
   add(m: string): boolean {
@@ -372,7 +373,7 @@ export class SetValue implements Collection {
     }
   }
 
-  /** From the packed small form to the Map form. */
+  /** From the packed small form to the table form. */
   private unpack(): void {
     const t = new SetTable();
     this.forEach((m) => t.add(m));
@@ -437,10 +438,10 @@ export class SetValue implements Collection {
   }
 
   /**
-   * For SSCAN of the hashtable form: the Map a cursor walks (null for an intset or a
+   * For SSCAN of the hashtable form: the table a cursor walks (null for an intset or a
    * packed set, which are scanned in one call).
    */
-  scanSource(): Map<string, number> | null {
+  scanSource(): KeyTable<number> | null {
     return typeof this.d === "string" ? null : this.d.slot;
   }
 
