@@ -149,7 +149,9 @@ export class SnapshotJob {
   }
 
   private async pump(sizes: number[][]): Promise<void> {
-    let n = 1000;
+    // The first chunk is small: the snapshot code is cold (interpreted, or its bytecode
+    // flushed since the last job) and the chunk runs in the BGSAVE command's own turn.
+    let n = 64;
     let currentDb = -1;
     while (!this.finished) {
       const t0 = performance.now();
@@ -183,7 +185,12 @@ export class SnapshotJob {
       }
       flush();
       const took = performance.now() - t0;
-      n = Math.max(100, Math.min(50_000, Math.round(n * CHUNK_BUDGET_MS / Math.max(took, 0.05))));
+      // Aim the next chunk at the budget, growing at most 2x a step (a chunk that ran
+      // fast because the code just got optimized, or a GC just ended, is no promise).
+      n = Math.max(
+        64,
+        Math.min(50_000, 2 * n, Math.round(n * CHUNK_BUDGET_MS / Math.max(took, 0.05))),
+      );
       // Let clients in, and keep the Worker's queue short.
       await new Promise((r) => setTimeout(r, 0));
       while (this.sent - this.acked > MAX_IN_FLIGHT && !this.finished) {
