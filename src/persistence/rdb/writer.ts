@@ -19,7 +19,7 @@
 import { Crc64 } from "./crc64.ts";
 import { intsetEncode } from "./intset.ts";
 import { listpackEncode } from "./listpack.ts";
-import { lzfCompress } from "./lzf.ts";
+import { lzfCompress, lzfCompressInto } from "./lzf.ts";
 import {
   d2string,
   latin1,
@@ -143,6 +143,23 @@ class Sink {
     this.pos += b.length;
   }
 
+  /** The first `n` bytes of `b`, which the caller reuses at once. */
+  copy(b: Uint8Array, n: number): void {
+    if (n > this.chunkSize >> 1) {
+      this.bytes(b.slice(0, n));
+      return;
+    }
+    const out = this.room(n);
+    let p = this.pos;
+    // A short copy by hand: a subarray view for set() is an allocation.
+    if (n <= 64) { for (let i = 0; i < n; i++) out[p++] = b[i]; }
+    else {
+      out.set(b.subarray(0, n), p);
+      p += n;
+    }
+    this.pos = p;
+  }
+
   latin1(s: string): void {
     const n = s.length;
     if (n > this.chunkSize) {
@@ -241,6 +258,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 if (!LITTLE_ENDIAN) throw new Error("the RDB writer assumes a little-endian platform");
 
 let scratch = new Uint8Array(4096);
+/** lzfShared output: compressed bytes, copied into the sink at once. */
+let lzfOut = new Uint8Array(4096);
 
 /**
  * Writes an RDB file incrementally.
@@ -584,11 +603,7 @@ export class RdbWriter {
       }
       if (scratch.length < n) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
       writeLatin1(scratch, 0, str);
-      const c = lzfCompress(scratch, 0, n);
-      if (c !== null) {
-        this.lzfBlob(c, n);
-        return;
-      }
+      if (this.lzfShared(scratch, n)) return;
       s.len(n);
       s.room(n).set(scratch.subarray(0, n), s.pos);
       s.pos += n;
@@ -606,15 +621,25 @@ export class RdbWriter {
       const v = stringToInt64(latin1(b, 0, n));
       if (typeof v === "number" && s.encodedInt(v)) return;
     }
-    if (this.compression && n > 20) {
-      const c = lzfCompress(b, 0, n);
-      if (c !== null) {
-        this.lzfBlob(c, n);
-        return;
-      }
-    }
+    if (this.compression && n > 20 && this.lzfShared(b, n)) return;
     s.len(n);
     s.bytes(b);
+  }
+
+  /**
+   * rdbSaveLzfStringObject for `b[0, n)` when compressing gains (true), through the
+   * shared output buffer; false when the caller must store the bytes verbatim.
+   */
+  private lzfShared(b: Uint8Array, n: number): boolean {
+    if (lzfOut.length < n) lzfOut = new Uint8Array(Math.max(n, lzfOut.length * 2));
+    const c = lzfCompressInto(b, 0, n, n - 4, lzfOut);
+    if (c < 0) return false;
+    const s = this.sink;
+    s.u8(0xc3);
+    s.len(c);
+    s.len(n);
+    s.copy(lzfOut, c);
+    return true;
   }
 
   /** rdbSaveLzfBlob. */
