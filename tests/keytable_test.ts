@@ -189,3 +189,50 @@ Deno.test("keytable: randomKey draws every live key and never a deleted one", ()
   }
   assert.equal(seen.size, 25);
 });
+
+Deno.test("keytable: bulk append, indexed in one pass, finds keys appended twice", () => {
+  for (const n of [10, 50_000]) {
+    // Into an empty table (sized by reserve or not) and into one that holds keys already.
+    for (const mode of ["reserved", "unreserved", "non-empty"]) {
+      const t = new KeyTable<number>();
+      const m = new Map<string, number>();
+      if (mode === "reserved") t.reserve(n);
+      if (mode === "non-empty") {
+        for (let i = 0; i < 100; i++) {
+          t.set("pre" + i, i);
+          m.set("pre" + i, i);
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const p = t.append("k" + i, i);
+        assert.equal(t.valueAt(p), i);
+        m.set("k" + i, i);
+      }
+      assert.equal(t.size, m.size);
+      assert.equal(t.indexAppended(), null);
+      t.check();
+      for (const [k, v] of m) assert.equal(t.get(k), v, `${mode} ${n} ${k}`);
+      assert.deepEqual([...t], [...m]);
+      // A key appended twice (an old one and one of this batch): the first is reported,
+      // the later copies are dropped, the table stays whole.
+      t.append("x", 1);
+      t.append("k3", 99);
+      t.append("x", 2);
+      assert.equal(t.indexAppended(), "k3");
+      t.check();
+      assert.equal(t.get("k3"), 3);
+      assert.equal(t.get("x"), 1);
+      assert.equal(t.size, m.size + 1);
+    }
+  }
+  // Any other use indexes pending appends first.
+  const t = new KeyTable<number>();
+  t.append("a", 1);
+  assert.equal(t.get("a"), 1);
+  t.append("b", 2);
+  assert.equal(t.delete("b"), true);
+  t.append("c", 3);
+  t.set("c", 4);
+  assert.deepEqual([...t], [["a", 1], ["c", 4]]);
+  t.check();
+});

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { diffDatasets, dumpDataset } from "./helpers/dataset.ts";
 import { encodeCommand, parseReply, type RawClient } from "./helpers/resp_client.ts";
@@ -19,6 +19,7 @@ import {
   tempDir,
 } from "./helpers/servers.ts";
 import { parseRdb } from "../src/persistence/rdb/reader.ts";
+import { RdbWriter } from "../src/persistence/rdb/writer.ts";
 import { snapshotWorkersStarted } from "../src/persistence/snapshot_job.ts";
 import { FIXTURES, MAKE_FIXTURES_TOOL } from "./helpers/fixtures.ts";
 
@@ -103,6 +104,40 @@ Deno.test("rdb: a damaged file stops the start, naming the offset and the key", 
   assert.match(out, /reading key/);
   assert.doesNotMatch(out, /Ready to accept connections/);
 });
+
+Deno.test("rdb: a key stored twice in the file stops the start, naming it, as Redis", () => {
+  // Few keys and many (the bulk index sorts by home slot above 16k keys).
+  for (const count of [3, 40_000]) {
+    const dir = tempDir();
+    const chunks: Uint8Array[] = [];
+    const w = new RdbWriter({ onChunk: (c) => chunks.push(c.slice()) });
+    w.start();
+    w.selectDb(0, count + 1, 0);
+    for (let i = 0; i < count; i++) w.writeEntry(`key:${i}`, { type: "string", value: "v" });
+    w.writeEntry(`key:${count >> 1}`, { type: "string", value: "again" });
+    w.end();
+    writeFileSync(join(dir, "dump.rdb"), concatBytes(chunks));
+    const [cmd, pre] = amberCommand();
+    const r = spawnSync(cmd, [...pre, "--port", "0", "--dir", dir, "--save", ""], {
+      encoding: "latin1",
+      timeout: 30000,
+    });
+    assert.notEqual(r.status, 0);
+    const out = r.stdout + r.stderr;
+    assert.match(out, new RegExp(`RDB has duplicated key 'key:${count >> 1}' in DB 0`), out);
+    assert.doesNotMatch(out, /Ready to accept connections/);
+  }
+});
+
+function concatBytes(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let p = 0;
+  for (const c of chunks) {
+    out.set(c, p);
+    p += c.length;
+  }
+  return out;
+}
 
 Deno.test({
   name: "rdb: SAVE output loads in redis-server with identical contents; redis-check-rdb OK",

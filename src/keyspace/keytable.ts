@@ -98,6 +98,9 @@ export class KeyTable<V> {
    */
   private cursor = 0;
   private stepSlots = STEP_SLOTS;
+  /** Entries appended by `append` and not indexed yet: the last `pending` positions. */
+  private pending = 0;
+  private pendingHashes: Int32Array | null = null;
   private gen: Generation = { moved: null, next: null };
   /** The last key hashed, so a lookup followed by a store on one key hashes once. */
   private lastKey = "";
@@ -175,6 +178,7 @@ export class KeyTable<V> {
 
   /** The entry position of `key`, or -1. Valid until the next insert or delete. */
   find(key: string): number {
+    if (this.pending !== 0) this.indexAppended();
     const h = this.hash(key);
     const s = this.probe(key, h);
     if (s >= 0) return this.index[2 * s + 1] - 1;
@@ -211,6 +215,7 @@ export class KeyTable<V> {
    * word) and returns the entry position.
    */
   set(key: string, value: V): number {
+    if (this.pending !== 0) this.indexAppended();
     if (this.old !== null) this.migrate(this.stepSlots);
     const h = this.hash(key);
     let s = this.probe(key, h);
@@ -227,7 +232,16 @@ export class KeyTable<V> {
       this.makeRoom();
       s = this.probe(key, h);
     }
+    const i = this.appendEntry(key, value);
     s = ~s;
+    this.index[2 * s] = h;
+    this.index[2 * s + 1] = i + 1;
+    this.fill++;
+    return i;
+  }
+
+  /** Appends an entry (not indexed) and returns its position. */
+  private appendEntry(key: string, value: V): number {
     const i = this.used++;
     const c = i >>> CHUNK_BITS;
     const o = i & CHUNK_MASK;
@@ -244,14 +258,91 @@ export class KeyTable<V> {
     this.kc[c][o] = key;
     this.vc[c][o] = value;
     if (this.words) this.wc[c][o] = 0;
-    this.index[2 * s] = h;
-    this.index[2 * s + 1] = i + 1;
-    this.fill++;
     this.live++;
     return i;
   }
 
+  /**
+   * Bulk loading (an RDB at start): appends `key` without looking it up, and returns its
+   * position. The index is written by `indexAppended`, in home-slot order (one pass
+   * front to back instead of a cache miss per key: the lookup was 12% of loading 1M
+   * keys), which also finds a key appended twice; any other use of the table first
+   * indexes what is pending.
+   */
+  append(key: string, value: V): number {
+    if (this.old !== null) this.migrate(Infinity);
+    let hs = this.pendingHashes;
+    if (hs === null || this.pending === hs.length) {
+      const grown = new Int32Array(Math.max(1024, 2 * this.pending));
+      if (hs !== null) grown.set(hs);
+      this.pendingHashes = hs = grown;
+    }
+    hs[this.pending++] = hashKey(key);
+    return this.appendEntry(key, value);
+  }
+
+  /**
+   * Indexes the entries `append` added. Returns the first key found twice (the later
+   * copy is dropped, as a hole), or null.
+   */
+  indexAppended(): string | null {
+    const n = this.pending;
+    if (n === 0) return null;
+    const hashes = this.pendingHashes!;
+    this.pending = 0;
+    this.pendingHashes = null;
+    const first = this.used - n;
+    if (2 * (this.fill + n) > this.mask + 1) {
+      // Not reserved: a new index for everything, the indexed entries moved in first.
+      if (this.old !== null) this.migrate(Infinity);
+      const old = this.index;
+      const oldMask = this.mask;
+      const slots = slotsFor(this.live);
+      this.index = new Int32Array(slots * 2);
+      this.mask = slots - 1;
+      this.fill = 0;
+      for (let s = 0; s <= oldMask; s++) {
+        const e = old[2 * s + 1];
+        if (e > 0) {
+          insertSlot(this.index, this.mask, old[2 * s], e - 1);
+          this.fill++;
+        }
+      }
+      release(old);
+    }
+    const index = this.index;
+    const mask = this.mask;
+    const order = homeOrder(hashes, n, mask);
+    let dup: string | null = null;
+    for (let j = 0; j < n; j++) {
+      const k = order === null ? j : order[j];
+      const h = hashes[k];
+      const e = first + k;
+      const key = this.keyAt(e);
+      let s = h & mask;
+      for (;;) {
+        const x = index[2 * s + 1];
+        if (x === 0) {
+          index[2 * s] = h;
+          index[2 * s + 1] = e + 1;
+          this.fill++;
+          break;
+        }
+        if (x > 0 && index[2 * s] === h && this.keyIs(x - 1, key)) {
+          if (dup === null) dup = key;
+          this.kc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
+          this.vc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
+          this.live--;
+          break;
+        }
+        s = (s + 1) & mask;
+      }
+    }
+    return dup;
+  }
+
   delete(key: string): boolean {
+    if (this.pending !== 0) this.indexAppended();
     if (this.old !== null) this.migrate(this.stepSlots);
     const h = this.hash(key);
     let e: number;
@@ -398,6 +489,7 @@ export class KeyTable<V> {
    * growing by doubling would migrate the index twenty times on the way to 1M keys.
    */
   reserve(n: number): void {
+    if (this.pending !== 0) this.indexAppended();
     // At most half full once the n entries are in.
     const slots = Math.max(MIN_SLOTS, 2 ** Math.ceil(Math.log2(Math.max(1, n) * 2)));
     if (slots <= this.mask + 1) return;
@@ -425,6 +517,7 @@ export class KeyTable<V> {
 
   /** @internal Throws if the bookkeeping disagrees with the arrays (tests call it). */
   check(): void {
+    if (this.pending !== 0) throw new Error("appended entries not indexed");
     let fill = 0;
     let positions = 0;
     for (let s = 0; s <= this.mask; s++) {
@@ -499,6 +592,26 @@ function valueChunk<V>(): (V | undefined)[] {
 }
 
 const GENERIC = {};
+
+/** Buckets of the counting sort in homeOrder (a few hundred KiB of write streams). */
+const HOME_BUCKETS_LOG2 = 12;
+
+/**
+ * `0..n-1` ordered by the top bits of each hash's home slot (a counting sort), so that
+ * inserting in that order walks the index front to back; null when the index is small
+ * enough for any order.
+ */
+function homeOrder(hashes: Int32Array, n: number, mask: number): Int32Array | null {
+  const slotsLog2 = Math.log2(mask + 1);
+  if (n < 1 << 14 || slotsLog2 <= HOME_BUCKETS_LOG2) return null;
+  const shift = slotsLog2 - HOME_BUCKETS_LOG2;
+  const start = new Int32Array((1 << HOME_BUCKETS_LOG2) + 1);
+  for (let e = 0; e < n; e++) start[((hashes[e] & mask) >>> shift) + 1]++;
+  for (let b = 1; b < start.length; b++) start[b] += start[b - 1];
+  const order = new Int32Array(n);
+  for (let e = 0; e < n; e++) order[start[(hashes[e] & mask) >>> shift]++] = e;
+  return order;
+}
 
 function insertSlot(index: Int32Array, mask: number, h: number, e: number): void {
   let s = h & mask;

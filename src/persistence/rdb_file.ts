@@ -206,15 +206,12 @@ export function* loadRdbFileSteps(
       keysExpired++;
       return;
     }
-    // One lookup instead of has() + set(): the size tells whether the key was new.
     const dict = db.dict;
-    const before = dict.size;
     const v = fromRdbValue(e.value, limits);
     if (v === null) return;
-    const i = dict.set(e.key, v);
-    if (dict.size === before) {
-      throw new RdbLoadError(`RDB has duplicated key '${e.key}' in DB ${e.db}`);
-    }
+    // Appended without a lookup; indexAppended (below, at the end of the file) indexes
+    // the keys in one pass and finds a key stored twice.
+    const i = dict.append(e.key, v);
     // The current snapshot bit: a stale one would make the next BGSAVE skip the key.
     dict.setWordAt(i, snapshotState.parity);
     if (e.expireAtMs !== undefined) db.expires.set(e.key, e.expireAtMs);
@@ -244,6 +241,10 @@ export function* loadRdbFileSteps(
     parser.finish();
     for (let e = parser.next(); e !== null; e = parser.next()) store(e);
     if (!parser.done) throw new RdbLoadError(`Short read loading ${path}: the file ends early`);
+    for (const db of dbs) {
+      const dup = db.dict.indexAppended();
+      if (dup !== null) throw new RdbLoadError(`RDB has duplicated key '${dup}' in DB ${db.id}`);
+    }
   } catch (e) {
     if (e instanceof RdbLoadError) throw e;
     throw new RdbLoadError((e as Error).message);
