@@ -318,7 +318,6 @@ export class KeyTable<V> {
       const k = order === null ? j : order[j];
       const h = hashes[k];
       const e = first + k;
-      const key = this.keyAt(e);
       let s = h & mask;
       for (;;) {
         const x = index[2 * s + 1];
@@ -328,8 +327,9 @@ export class KeyTable<V> {
           this.fill++;
           break;
         }
-        if (x > 0 && index[2 * s] === h && this.keyIs(x - 1, key)) {
-          if (dup === null) dup = key;
+        // The key itself is read only on a full hash match (it is a cache miss).
+        if (x > 0 && index[2 * s] === h && this.keyIs(x - 1, this.keyAt(e))) {
+          if (dup === null) dup = this.keyAt(e);
           this.kc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
           this.vc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
           this.live--;
