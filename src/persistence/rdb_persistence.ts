@@ -24,7 +24,14 @@ import { statSync } from "node:fs";
 import { LoadAborted, loadWhileServing, setLoadedBytes } from "./loading.ts";
 import type { RdbWriterOptions } from "./rdb/writer.ts";
 import { registerInfoSection } from "../commands/info.ts";
-import { activeJob, dropWorker, prepareWorker, SnapshotJob } from "./snapshot_job.ts";
+import {
+  activeJob,
+  dropWorker,
+  lendWorker,
+  prepareWorker,
+  returnLentWorker,
+  SnapshotJob,
+} from "./snapshot_job.ts";
 
 /** Redis's CONFIG_BGSAVE_RETRY_DELAY: wait this long after a failed BGSAVE. */
 const BGSAVE_RETRY_DELAY_S = 5;
@@ -189,11 +196,15 @@ export class RdbPersistence {
     const path = this.path;
     if (!rdbExists(path)) return;
     const t0 = performance.now();
+    // The spare snapshot Worker checks the CRC-64 meanwhile (no job can run yet).
+    const crcWorker = lendWorker(server);
+    let workerOk = false;
     try {
       const r = await loadWhileServing(
         server,
         statSync(path).size,
         loadRdbFileSteps(path, server.dbs, valueLimits(server.config), {
+          crcWorker: crcWorker ?? undefined,
           onWarning: (msg) => server.logger.warning(msg),
           progress: (bytes) =>
             server.logger.notice(`Loading RDB: ${(bytes / 2 ** 20).toFixed(0)} MB read`),
@@ -201,6 +212,7 @@ export class RdbPersistence {
           keyLoadDelay: server.config.getInt("key-load-delay"),
         }),
       );
+      workerOk = true;
       this.logLoaded(r, t0);
     } catch (e) {
       for (const db of server.dbs) db.clear();
@@ -208,6 +220,12 @@ export class RdbPersistence {
       const what = e instanceof RdbLoadError ? e.message : String(e);
       server.logger.warning(`Fatal error loading the DB: ${what}. Exiting.`);
       throw new RdbLoadError(`Fatal error loading the DB ${path}: ${what}`);
+    } finally {
+      if (crcWorker !== null) {
+        crcWorker.onmessage = null;
+        crcWorker.onerror = null;
+        returnLentWorker(server, crcWorker, workerOk);
+      }
     }
   }
 

@@ -65,6 +65,25 @@ export function dropWorker(server: Server): void {
   spares.delete(server);
 }
 
+/**
+ * The spare Worker for a task outside a job (the CRC-64 of the RDB loaded at start), or
+ * null when there is none; give it back with `returnLentWorker`.
+ */
+export function lendWorker(server: Server): Worker | null {
+  const w = spares.get(server) ?? null;
+  spares.delete(server);
+  return w;
+}
+
+/** Takes back a lent Worker (`ok`: it is idle and fit for the next job). */
+export function returnLentWorker(server: Server, w: Worker, ok: boolean): void {
+  if (ok) returnWorker(server, w);
+  else {
+    w.terminate();
+    prepareWorker(server);
+  }
+}
+
 function takeWorker(server: Server): Worker {
   const w = spares.get(server) ?? newWorker();
   spares.delete(server);
@@ -124,7 +143,7 @@ export class SnapshotJob {
         this.acked = m.seq;
         this.wake?.();
       } else if (m.op === "done") this.finish(true);
-      else this.finish(false, m.message);
+      else if (m.op === "error") this.finish(false, m.message);
     };
     this.worker.onerror = (ev) => {
       ev.preventDefault?.();

@@ -8,8 +8,14 @@
  * Messages in:  open {path, tmp, writer options, format} | db {db, keys, expires}
  *               | entries {seq, keys, values, expires} | end
  * Messages out: ready | ack {seq} | done {bytes} | error {message}
+ *
+ * While the server loads its RDB at start (when no job can run), the same Worker
+ * computes the file's CRC-64 in parallel with the parsing:
+ * Messages in:  crc {chunk} (the file's bytes in order) | crc-end {length}
+ * Messages out: crc {value} (of the first `length` bytes; null if it could not tell)
  */
 import { RdbFileWriter } from "./rdb_file.ts";
+import { Crc64 } from "./rdb/crc64.ts";
 import { AofBaseFileWriter } from "./aof/base_file.ts";
 import type { RdbValue } from "./rdb/types.ts";
 import type { RdbWriterOptions } from "./rdb/writer.ts";
@@ -36,13 +42,16 @@ export type WorkerRequest =
     values: (string | RdbValue)[];
     expires: Float64Array;
   }
-  | { op: "end" };
+  | { op: "end" }
+  | { op: "crc"; chunk: Uint8Array }
+  | { op: "crc-end"; length: number };
 
 export type WorkerReply =
   | { op: "ready" }
   | { op: "ack"; seq: number }
   | { op: "done"; bytes: number }
-  | { op: "error"; message: string };
+  | { op: "error"; message: string }
+  | { op: "crc"; value: bigint | null };
 
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
@@ -50,6 +59,35 @@ let file: RdbFileWriter | AofBaseFileWriter | null = null;
 
 function reply(msg: WorkerReply): void {
   scope.postMessage(msg);
+}
+
+/**
+ * The running CRC of the chunks before `held`, which is kept back: where the hashed
+ * prefix ends (the trailer) is known only at `crc-end`, and it is in the last chunk.
+ */
+let crc = new Crc64();
+let crcTo = 0;
+let held: Uint8Array | null = null;
+
+function crcChunk(chunk: Uint8Array): void {
+  if (held !== null) {
+    crc.update(held, 0, held.length);
+    crcTo += held.length;
+  }
+  held = chunk;
+}
+
+function crcEnd(length: number): bigint | null {
+  let value: bigint | null = null;
+  const inHeld = length - crcTo;
+  if (inHeld >= 0 && inHeld <= (held?.length ?? 0)) {
+    if (held !== null) crc.update(held, 0, inHeld);
+    value = crc.value();
+  }
+  crc = new Crc64();
+  crcTo = 0;
+  held = null;
+  return value;
 }
 
 scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
@@ -80,6 +118,12 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
       case "end":
         reply({ op: "done", bytes: file!.commit() });
         file = null;
+        break;
+      case "crc":
+        crcChunk(m.chunk);
+        break;
+      case "crc-end":
+        reply({ op: "crc", value: crcEnd(m.length) });
         break;
     }
   } catch (e) {

@@ -49,6 +49,12 @@ export interface RdbReadOptions {
   onResizeDb?: (db: number, keys: number, expires: number) => void;
   /** Verify the CRC-64 trailer (default true; a stored 0 is never checked). */
   verifyChecksum?: boolean;
+  /**
+   * The caller computes the CRC-64 elsewhere (a Worker, in parallel): the parser does not
+   * hash, records the trailer in `checksum.stored` and where the hashed bytes end in
+   * `checksumEnd`, and leaves the comparison (`checksumError`) to the caller.
+   */
+  externalChecksum?: boolean;
   /** Fill `nodes` on lists with the quicklist node boundaries (default false). */
   listNodes?: boolean;
   /** Refuse SELECTDB beyond this many databases (default 16, Redis's `databases`). */
@@ -114,6 +120,8 @@ export class RdbParser {
   /** Don't retry a cut record until this many bytes are buffered (amortizes re-parsing). */
   private retryAt = 0;
   private readonly crc = new Crc64();
+  /** With externalChecksum: the file offset where the hashed bytes end (the trailer). */
+  checksumEnd = -1;
   /** buf[0, hashed) is in `crc` (hashed <= committed; hashing waits for a whole block). */
   private hashed = 0;
   private db = 0;
@@ -371,20 +379,17 @@ export class RdbParser {
     if (this.version >= 5) {
       this.need(8);
       const stored = readU64LE(this.buf, this.pos);
-      const computed = this.crc.value();
+      const external = this.opts.externalChecksum === true;
+      const computed = external ? stored : this.crc.value();
       const at = this.base + this.pos;
       this.pos += 8;
       this.committed = this.pos;
       this.checksum = { stored, computed };
+      if (external) this.checksumEnd = at;
       if (stored === 0n) {
         this.warn("RDB file was saved with checksum disabled: no check performed", at);
       } else if (stored !== computed && this.opts.verifyChecksum !== false) {
-        throw new RdbError(
-          `wrong RDB checksum: the file says ${hex64(stored)} but the data hashes to ${
-            hex64(computed)
-          }`,
-          at,
-        );
+        throw checksumError(stored, computed, at);
       }
     }
     this.done = true;
@@ -643,7 +648,7 @@ export class RdbParser {
 
   /** Brings `crc` up to the committed bytes. */
   private hashCommitted(): void {
-    if (this.committed > this.hashed) {
+    if (this.committed > this.hashed && this.opts.externalChecksum !== true) {
       this.crc.update(this.buf, this.hashed, this.committed);
       this.hashed = this.committed;
     }
@@ -957,6 +962,14 @@ function moduleName(id: bigint): string {
     v >>= 6n;
   }
   return name;
+}
+
+/** The error for a CRC-64 trailer that does not match the data before it (at `at`). */
+export function checksumError(stored: bigint, computed: bigint, at: number): RdbError {
+  return new RdbError(
+    `wrong RDB checksum: the file says ${hex64(stored)} but the data hashes to ${hex64(computed)}`,
+    at,
+  );
 }
 
 function hex64(v: bigint): string {
