@@ -1,7 +1,7 @@
 /**
  * The keyspace dictionary (Redis's `db->dict`): string keys to values, with an LRU word
- * per key, in insertion order, with live iterators, and no pause that grows with its
- * size (Redis rehashes incrementally; so does this table).
+ * per key, with live iterators, and no pause that grows with its size under inserts,
+ * deletes and churn (Redis rehashes incrementally; so does this table).
  *
  * Why not a JS `Map`: a `Map` lookup with a freshly parsed key string first looks the
  * string up in V8's string table (to internalize it) and then walks the map's bucket
@@ -13,29 +13,34 @@
  * `-P 16` took 20-25% less CPU); a large sorted set's member -> score `Map` stays, as
  * ZADD measured 10% dearer with this table and the reason is not known yet.
  *
- * Layout, as CPython's compact dict: entries are appended in insertion order to dense
- * arrays held in fixed-size chunks (keys, values, LRU words), and an open-addressing
- * index (linear probing, at most half full) maps a hash to an entry position, storing
- * the hash beside it so a probe rarely touches a key that does not match. A delete
- * leaves a hole in the entries and a tombstone in the index.
+ * Layout, after CPython's compact dict: entries live in dense arrays held in fixed-size
+ * chunks (keys, values, LRU words), and an open-addressing index (linear probing, at
+ * most half full) maps a hash to an entry position, storing the hash beside it so a
+ * probe rarely touches a key that does not match. A delete leaves a hole in the entries
+ * (which the next insert fills) and a tombstone in the index.
  *
  * Nothing is ever copied or rehashed at once (this machine faults fresh memory in at
  * ~0.6 ms per MiB, so even allocating 16 MiB at once is a visible pause):
  * - the entry chunks are never reallocated: growth adds a chunk;
- * - a full index is replaced by migration, as Redis's dict rehashes from ht[0] to
- *   ht[1]: a new index is allocated (its pages fault in as they are written), each
- *   write moves a few slots of the old index into it, and cron moves more for up to a
- *   millisecond per tick (`activerehashing`). Lookups try the new index, then the old.
- *   The index stores each entry's hash, so migration never rehashes a key;
- * - squeezing out holes (when they outnumber live entries) copies the live entries
- *   into new chunks, one sequential pass, and then migrates the index the same way,
- *   translating old positions through the rebuild's map.
+ * - a full index (entries and tombstones) is replaced by migration, as Redis's dict
+ *   rehashes from ht[0] to ht[1]: a new index is allocated (its pages fault in as they
+ *   are written), each write moves a few slots of the old index into it, and cron
+ *   moves more for up to a millisecond per tick (`activerehashing`). Lookups try the
+ *   new index, then the old. The index stores each entry's hash, so migration never
+ *   rehashes a key;
+ * - holes are reused by inserts, so churn (delete one key, insert another) never needs
+ *   the entries squeezed. Only a table that emptied out (7/8 holes) is compacted: the
+ *   live entries move down in one sequential pass, then the index migrates, translating
+ *   old positions through the rebuild's map.
  *
- * Iterators behave as `Map` iterators: they survive inserts and deletes, visit every
- * entry present for their whole walk exactly once, and see entries added meanwhile.
- * A rebuild that squeezes out holes moves entries; it leaves a map from old to new
- * positions in the retired generation, which iterators created before it follow.
- * Retired generations are garbage once no iterator holds them.
+ * Iterators (SCAN cursors, snapshots, KEYS, SAVE) survive inserts and deletes and visit
+ * every entry present for their whole walk exactly once, in position order; an entry
+ * added meanwhile is visited if it lands ahead of the iterator (at the end, or in a
+ * hole not reached yet), and not if it fills a hole behind it. That is what SCAN
+ * promises and what a snapshot needs (entries created after it started are skipped by
+ * their snapshot bit anyway). A rebuild that squeezes out holes moves entries; it
+ * leaves a map from old to new positions in the retired generation, which iterators
+ * created before it follow. Retired generations are garbage once no iterator holds them.
  */
 
 /** A rebuild's record of where entries moved, for iterators created before it. */
@@ -98,6 +103,9 @@ export class KeyTable<V> {
    */
   private cursor = 0;
   private stepSlots = STEP_SLOTS;
+  /** Holes left by deletes, reused by inserts (a stack of positions). */
+  private free = new Int32Array(0);
+  private nfree = 0;
   /** Entries appended by `append` and not indexed yet: the last `pending` positions. */
   private pending = 0;
   private pendingHashes: Int32Array | null = null;
@@ -240,8 +248,21 @@ export class KeyTable<V> {
     return i;
   }
 
-  /** Appends an entry (not indexed) and returns its position. */
-  private appendEntry(key: string, value: V): number {
+  /**
+   * Stores a new entry (not indexed) in the hole a delete left last, else at the end, and
+   * returns its position. `atEnd` for bulk appends, which must be the last positions.
+   */
+  private appendEntry(key: string, value: V, atEnd = false): number {
+    if (this.nfree !== 0 && !atEnd) {
+      const h = this.free[--this.nfree];
+      const c = h >>> CHUNK_BITS;
+      const o = h & CHUNK_MASK;
+      this.kc[c][o] = key;
+      this.vc[c][o] = value;
+      if (this.words) this.wc[c][o] = 0;
+      this.live++;
+      return h;
+    }
     const i = this.used++;
     const c = i >>> CHUNK_BITS;
     const o = i & CHUNK_MASK;
@@ -278,7 +299,7 @@ export class KeyTable<V> {
       this.pendingHashes = hs = grown;
     }
     hs[this.pending++] = hashKey(key);
-    return this.appendEntry(key, value);
+    return this.appendEntry(key, value, true);
   }
 
   /**
@@ -360,17 +381,26 @@ export class KeyTable<V> {
     this.kc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
     this.vc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
     this.live--;
+    if (this.nfree === this.free.length) {
+      const f = new Int32Array(Math.max(16, 2 * this.nfree));
+      f.set(this.free);
+      this.free = f;
+    }
+    this.free[this.nfree++] = e;
     // Mostly holes (a table that emptied out, as Redis's htNeedsResize below 10% fill):
     // squeeze them out and shrink the index.
     if (this.live * 8 < this.used && this.used > 64) this.rebuild();
     return true;
   }
 
-  /** The index is half full: migrate to a new one, squeezing out holes if they are many. */
+  /**
+   * The index is half full (entries and tombstones): migrate to a new one sized for the
+   * live entries, which drops the tombstones. Holes in the entries are not squeezed out
+   * here: inserts reuse them.
+   */
   private makeRoom(): void {
     if (this.old !== null) this.migrate(Infinity);
-    if (this.used - this.live > this.live) this.rebuild();
-    else this.startMigration(slotsFor(this.live), null);
+    this.startMigration(slotsFor(this.live), null);
   }
 
   /** Starts moving the current index's entries into a new index of `slots` slots. */
@@ -475,6 +505,8 @@ export class KeyTable<V> {
     if ((n & CHUNK_MASK) !== 0) kc[chunks - 1].length = vc[chunks - 1].length = n & CHUNK_MASK;
     kc.length = vc.length = chunks;
     if (this.words) wc.length = chunks;
+    this.free = new Int32Array(0);
+    this.nfree = 0;
     this.used = n;
     const next: Generation = { moved: null, next: null };
     this.gen.moved = moved;
@@ -518,6 +550,9 @@ export class KeyTable<V> {
   /** @internal Throws if the bookkeeping disagrees with the arrays (tests call it). */
   check(): void {
     if (this.pending !== 0) throw new Error("appended entries not indexed");
+    for (let j = 0; j < this.nfree; j++) {
+      if (this.keyAt(this.free[j]) !== undefined) throw new Error("a free position is not a hole");
+    }
     let fill = 0;
     let positions = 0;
     for (let s = 0; s <= this.mask; s++) {
