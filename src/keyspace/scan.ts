@@ -2,8 +2,8 @@
  * SCAN cursors for the keyspace table and the Map-based collections.
  *
  * Redis scans its hash tables with a reverse-binary bucket cursor. Here every dictionary
- * (a JS Map, or the keyspace's KeyTable, which iterates the same way) has iterators that
- * stay valid across inserts and deletes and visit every entry present for the whole walk
+ * (a JS Map, or a KeyTable: the keyspace, large hashes and sets) has iterators that stay
+ * valid across inserts and deletes and visit every entry present for the whole walk
  * exactly once. So a cursor here names a live iterator kept server-side: SCAN's
  * guarantee (every element present from start to end is returned) holds, and the cursor
  * stays an opaque unsigned integer for clients. Cursors idle for 5 minutes, or beyond 10k open ones, are dropped; an unknown cursor
