@@ -481,8 +481,8 @@ Deno.test("zset: listpack entries with long members (multi-byte length prefixes)
 
 Deno.test("zset: listpack scores in every stored width read back exactly, in order", () => {
   const lim = { entries: 128, value: 1 << 20 };
-  // Each side of the int8 / int16 / float32 / double boundaries, and member lengths around
-  // the one-byte header (length * 4 + format < 128).
+  // Each side of the int8 / int16 / half / float32 / double boundaries, and member lengths
+  // around the one-byte header (length * 8 + format < 128).
   const scores = [
     0,
     -0,
@@ -498,6 +498,13 @@ Deno.test("zset: listpack scores in every stored width read back exactly, in ord
     -32769,
     1.5,
     -2.25,
+    -0.75,
+    65504, // the largest half
+    65504.5,
+    2049.5, // 12 significant bits: not a half, a float32
+    6.103515625e-5, // the smallest normal half
+    5.960464477539063e-8, // the smallest subnormal half
+    2.98e-8,
     0.1,
     16777216,
     16777217,
@@ -511,7 +518,7 @@ Deno.test("zset: listpack scores in every stored width read back exactly, in ord
     -(2 ** 53) - 2,
     1 / 3,
   ];
-  const lens = [0, 1, 31, 32, 33, 63, 64, 200];
+  const lens = [0, 1, 14, 15, 16, 31, 32, 33, 63, 64, 200];
   const r = prng(7);
   for (let round = 0; round < 20; round++) {
     const z = new ZSet();

@@ -4,9 +4,10 @@
  * the one-way listpack -> skiplist conversion, and the range walks the commands share.
  *
  * The listpack is one packed Latin-1 string, entries in (score, member bytes) order, each
- * a LEB128 header `member length * 4 + score format`, the member bytes and the score in
+ * a LEB128 header `member length * 8 + score format`, the member bytes and the score in
  * the fewest bytes that hold it exactly, as Redis's listpack stores small integers in
- * fewer bytes: an int8 (1 byte), an int16 (2), a float32 (4) or the IEEE-754 double (8).
+ * fewer bytes: an int8 (1 byte), an int16 (2), an IEEE-754 half (2: 1.5, 4.25, -0.75),
+ * a float32 (4) or the double (8).
  * A small zset is then two heap objects (this and the string) instead of an array plus a
  * string per member and a boxed number per fractional score: about a third of the
  * memory, which is what a million small zsets cost. Operations decode as they walk; a
@@ -105,19 +106,26 @@ const f64 = new Float64Array(1);
 const u8 = new Uint8Array(f64.buffer);
 const f32 = new Float32Array(1);
 const u8f = new Uint8Array(f32.buffer);
+const f16 = new Float16Array(1);
+const u8h = new Uint8Array(f16.buffer);
 
-// Score formats (the low two bits of an entry header) and their sizes in bytes.
+// Score formats (the low three bits of an entry header) and their sizes in bytes.
 const SC_F64 = 0;
 const SC_F32 = 1;
 const SC_I8 = 2;
 const SC_I16 = 3;
-const SCORE_BYTES = [8, 4, 1, 2];
+const SC_F16 = 4;
+const SC_BITS = 3;
+const SC_MASK = 7;
+const SCORE_BYTES = [8, 4, 1, 2, 2];
 
 /** The smallest format that gives `x` back exactly (-0 is stored as 0 beforehand). */
 function scoreFormat(x: number): number {
   if (Number.isInteger(x) && x >= -32768 && x <= 32767) {
     return x >= -128 && x <= 127 ? SC_I8 : SC_I16;
   }
+  // Halves, quarters and the like (1.5, 4.25, -0.75) fit IEEE half precision.
+  if (Math.f16round(x) === x) return SC_F16;
   return Math.fround(x) === x ? SC_F32 : SC_F64;
 }
 
@@ -127,6 +135,9 @@ function encScore(x: number, fmt: number): string {
       return String.fromCharCode(x & 255);
     case SC_I16:
       return String.fromCharCode(x & 255, (x >> 8) & 255);
+    case SC_F16:
+      f16[0] = x;
+      return String.fromCharCode(u8h[0], u8h[1]);
     case SC_F32:
       f32[0] = x;
       return String.fromCharCode(u8f[0], u8f[1], u8f[2], u8f[3]);
@@ -143,6 +154,10 @@ function decScore(s: string, p: number): number {
       return (s.charCodeAt(p) << 24) >> 24;
     case SC_I16:
       return ((s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8)) << 16) >> 16;
+    case SC_F16:
+      u8h[0] = s.charCodeAt(p);
+      u8h[1] = s.charCodeAt(p + 1);
+      return f16[0];
     case SC_F32:
       for (let k = 0; k < 4; k++) u8f[k] = s.charCodeAt(p + k);
       return f32[0];
@@ -153,7 +168,7 @@ function decScore(s: string, p: number): number {
 }
 
 function encHead(len: number, fmt: number): string {
-  let n = len * 4 + fmt;
+  let n = len * (SC_MASK + 1) + fmt;
   if (n < 128) return String.fromCharCode(n);
   let out = "";
   while (n >= 128) {
@@ -176,8 +191,8 @@ let sl = 8;
 function head(s: string, p: number): void {
   let c = s.charCodeAt(p++);
   if (c < 128) {
-    ml = c >> 2;
-    sf = c & 3;
+    ml = c >> SC_BITS;
+    sf = c & SC_MASK;
     sl = SCORE_BYTES[sf];
     ms = p;
     return;
@@ -193,9 +208,9 @@ function head(s: string, p: number): void {
     v += (c & 127) * mul;
     mul *= 128;
   }
-  sf = v % 4;
+  sf = v % (SC_MASK + 1);
   sl = SCORE_BYTES[sf];
-  ml = (v - sf) / 4;
+  ml = (v - sf) / (SC_MASK + 1);
   ms = p;
 }
 
