@@ -2,15 +2,14 @@
 // "crc"/"crc-end"), which the RDB load at start relies on instead of hashing in the
 // parser; and the refusal of a file whose checksum does not match, with that path.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSnapshotWorker } from "../src/persistence/worker_spawn.ts";
 import { Crc64 } from "../src/persistence/rdb/crc64.ts";
 import type { WorkerReply } from "../src/persistence/snapshot_worker.ts";
-import { RdbWriter } from "../src/persistence/rdb/writer.ts";
+import { concat, RdbWriter } from "../src/persistence/rdb/writer.ts";
 import { prng } from "./helpers/prng.ts";
-import { amberCommand, startAmberIn, tempDir } from "./helpers/servers.ts";
+import { refusedStart, startAmberIn, tempDir } from "./helpers/servers.ts";
 
 Deno.test("crc worker: the CRC-64 of any prefix ending in the last chunk, null before it", async () => {
   const w = spawnSnapshotWorker();
@@ -60,14 +59,8 @@ Deno.test("crc worker: a changed byte in a 3 MB RDB stops the start with a check
     w.writeEntry(`key:${i}`, { type: "string", value: `value-${i}-abcdefgh` });
   }
   w.end();
-  const file = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let p = 0;
-  for (const c of chunks) {
-    file.set(c, p);
-    p += c.length;
-  }
+  const file = concat(chunks);
   assert.ok(file.length > 3_000_000);
-  const [cmd, pre] = amberCommand();
   const dirWith = (bytes: Uint8Array) => {
     const dir = tempDir();
     writeFileSync(join(dir, "dump.rdb"), bytes);
@@ -86,18 +79,10 @@ Deno.test("crc worker: a changed byte in a 3 MB RDB stops the start with a check
   } finally {
     await t.stop();
   }
-  const start = (bytes: Uint8Array) =>
-    spawnSync(cmd, [...pre, "--port", "0", "--dir", dirWith(bytes), "--save", ""], {
-      encoding: "latin1",
-      timeout: 30_000,
-    });
   // One letter of one value changed: the structure still parses, the checksum does not.
   const bad = file.slice();
   const at = new TextDecoder("latin1").decode(bad).indexOf("value-77777-abcdefgh");
   assert.ok(at > 2_000_000);
   bad[at + 13] ^= 1;
-  const r = start(bad);
-  assert.notEqual(r.status, 0);
-  assert.match(r.stdout + r.stderr, /wrong RDB checksum/);
-  assert.doesNotMatch(r.stdout + r.stderr, /Ready to accept connections/);
+  assert.match(refusedStart(dirWith(bad)), /wrong RDB checksum/);
 });

@@ -202,6 +202,23 @@ export function amberCommand(): [string, string[]] {
   return [Deno.execPath(), ["run", ...denoRunFlags(), cli]];
 }
 
+/**
+ * Runs Amber on `dir` as a subprocess that must refuse to start (a damaged dump.rdb, say)
+ * and returns its output; throws if it exited 0 or got as far as accepting connections.
+ */
+export function refusedStart(dir: string): string {
+  const [cmd, pre] = amberCommand();
+  const r = spawnSync(cmd, [...pre, "--port", "0", "--dir", dir, "--save", ""], {
+    encoding: "latin1",
+    timeout: 30000,
+  });
+  const out = r.stdout + r.stderr;
+  if (r.status === 0 || /Ready to accept connections/.test(out)) {
+    throw new Error(`expected the start to be refused, got status ${r.status}:\n${out}`);
+  }
+  return out;
+}
+
 /** Starts Amber as a subprocess (`deno run src/cli.ts`, or AMBER_BIN). */
 export async function spawnAmber(args: string[] = [], dir = tempDir()): Promise<TestProcess> {
   const port = await freePort();
