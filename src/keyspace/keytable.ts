@@ -237,7 +237,9 @@ export class KeyTable<V> {
       return e;
     }
     if (2 * (this.fill + 1) > this.mask + 1) {
-      this.makeRoom();
+      // Half full (entries and tombstones): migrate to an index sized for the live
+      // entries, which drops the tombstones. Holes in the entries stay: inserts reuse them.
+      this.startMigration(slotsFor(this.live), null);
       s = this.probe(key, h);
     }
     const i = this.appendEntry(key, value);
@@ -315,21 +317,8 @@ export class KeyTable<V> {
     const first = this.used - n;
     if (2 * (this.fill + n) > this.mask + 1) {
       // Not reserved: a new index for everything, the indexed entries moved in first.
-      if (this.old !== null) this.migrate(Infinity);
-      const old = this.index;
-      const oldMask = this.mask;
-      const slots = slotsFor(this.live);
-      this.index = new Int32Array(slots * 2);
-      this.mask = slots - 1;
-      this.fill = 0;
-      for (let s = 0; s <= oldMask; s++) {
-        const e = old[2 * s + 1];
-        if (e > 0) {
-          insertSlot(this.index, this.mask, old[2 * s], e - 1);
-          this.fill++;
-        }
-      }
-      release(old);
+      this.startMigration(slotsFor(this.live), null);
+      this.migrate(Infinity);
     }
     const index = this.index;
     const mask = this.mask;
@@ -351,9 +340,7 @@ export class KeyTable<V> {
         // The key itself is read only on a full hash match (it is a cache miss).
         if (x > 0 && index[2 * s] === h && this.keyIs(x - 1, this.keyAt(e))) {
           if (dup === null) dup = this.keyAt(e);
-          this.kc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
-          this.vc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
-          this.live--;
+          this.clearEntry(e);
           break;
         }
         s = (s + 1) & mask;
@@ -378,6 +365,15 @@ export class KeyTable<V> {
       e = this.oldPosition(o);
       this.old[2 * o + 1] = -1;
     }
+    this.clearEntry(e);
+    // Mostly holes (a table that emptied out, as Redis's htNeedsResize below 10% fill):
+    // squeeze them out and shrink the index.
+    if (this.live * 8 < this.used && this.used > 64) this.rebuild();
+    return true;
+  }
+
+  /** Empties the entry at `e` (already out of the index): a hole the next insert fills. */
+  private clearEntry(e: number): void {
     this.kc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
     this.vc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
     this.live--;
@@ -387,20 +383,6 @@ export class KeyTable<V> {
       this.free = f;
     }
     this.free[this.nfree++] = e;
-    // Mostly holes (a table that emptied out, as Redis's htNeedsResize below 10% fill):
-    // squeeze them out and shrink the index.
-    if (this.live * 8 < this.used && this.used > 64) this.rebuild();
-    return true;
-  }
-
-  /**
-   * The index is half full (entries and tombstones): migrate to a new one sized for the
-   * live entries, which drops the tombstones. Holes in the entries are not squeezed out
-   * here: inserts reuse them.
-   */
-  private makeRoom(): void {
-    if (this.old !== null) this.migrate(Infinity);
-    this.startMigration(slotsFor(this.live), null);
   }
 
   /** Starts moving the current index's entries into a new index of `slots` slots. */
