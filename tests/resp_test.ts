@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { ProtocolError, RequestParser, splitArgs } from "../src/server/resp.ts";
-import { latin1Bytes } from "../src/server/wire.ts";
+import { latin1Bytes, latin1String } from "../src/server/wire.ts";
 
 function parser(authenticated = true) {
   return new RequestParser({ maxBulkLen: 512 * 1024 * 1024, authenticated: () => authenticated });
@@ -149,6 +149,29 @@ Deno.test("latin1Bytes: every byte value, short and long, ASCII-only and not", (
     assert.equal(b.length, s.length);
     for (let i = 0; i < s.length; i++) {
       if (b[i] !== s.charCodeAt(i)) assert.fail(`byte ${i} of a ${s.length}-char string`);
+    }
+  }
+});
+
+Deno.test("latin1String: short strings from the shared cache keep their exact bytes", () => {
+  // 20,000 random strings of 0-8 bytes (collisions in the 4096-slot cache are certain),
+  // each asked for twice, interleaved with others, against a char-by-char build.
+  let seed = 7;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+  const strings: number[][] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const len = rand() % 9;
+    // Mostly few distinct bytes (0, 1, 255 included), so near-equal strings are common.
+    strings.push(Array.from({ length: len }, () => [0, 1, 48, 49, 120, 255][rand() % 6]));
+  }
+  const buf = Buffer.alloc(16);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < strings.length; i++) {
+      const bytes = strings[(i * 7919 + round * 13) % strings.length];
+      const at = 3 + (i % 5);
+      buf.set(bytes, at);
+      const got = latin1String(buf, at, at + bytes.length);
+      assert.equal(got, String.fromCharCode(...bytes));
     }
   }
 });

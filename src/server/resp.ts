@@ -21,6 +21,8 @@ const PROTO_MBULK_BIG_ARG = 32 * 1024;
 const CR = 13;
 const LF = 10;
 const EMPTY = Buffer.alloc(0);
+/** `argv` between commands (never written: a multibulk header installs a fresh array). */
+const NO_ARGS: string[] = [];
 
 /** A protocol violation; `message` is the text after `-ERR `. */
 export class ProtocolError extends Error {}
@@ -47,7 +49,9 @@ export class RequestParser {
   private pos = 0;
   /** Remaining arguments of the multibulk being read; 0 when between commands. */
   private multibulkLen = 0;
-  private argv: string[] = [];
+  private argv: string[] = NO_ARGS;
+  /** Arguments of `argv` read so far. */
+  private argc = 0;
   /** Length of the next bulk, or -1 when its `$L` header is not read yet. */
   private bulkLen = -1;
   /** Exact-size buffer for a big bulk argument being filled. */
@@ -109,7 +113,10 @@ export class RequestParser {
       this.pos = nl + 2;
       if (n <= 0) return this.next();
       this.multibulkLen = n;
-      this.argv = [];
+      // Sized up front, as Redis's argv (at most 1024 slots, growing beyond): an array
+      // grown by push() starts with 17 slots and costs a grow call.
+      this.argv = new Array<string>(n < 1024 ? n : 1024);
+      this.argc = 0;
     }
     while (this.multibulkLen > 0) {
       if (this.big) {
@@ -117,7 +124,7 @@ export class RequestParser {
         // The big buffer holds the argument plus its trailing CRLF.
         const big = this.big;
         this.big = null;
-        this.argv.push(latin1String(big, 0, big.length - 2));
+        this.argv[this.argc++] = latin1String(big, 0, big.length - 2);
         this.bulkLen = -1;
         this.multibulkLen--;
         continue;
@@ -157,13 +164,13 @@ export class RequestParser {
       }
       if (this.buf.length - this.pos < this.bulkLen + 2) return null;
       const end = this.pos + this.bulkLen;
-      this.argv.push(latin1String(this.buf, this.pos, end));
+      this.argv[this.argc++] = latin1String(this.buf, this.pos, end);
       this.pos = end + 2;
       this.bulkLen = -1;
       this.multibulkLen--;
     }
     const argv = this.argv;
-    this.argv = [];
+    this.argv = NO_ARGS;
     return argv;
   }
 
