@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { ProtocolError, RequestParser, splitArgs } from "../src/server/resp.ts";
-import { latin1Bytes, latin1String } from "../src/server/wire.ts";
+import { latin1String } from "../src/server/wire.ts";
+import { ReplyBuffer } from "../src/server/reply.ts";
 
 function parser(authenticated = true) {
   return new RequestParser({ maxBulkLen: 512 * 1024 * 1024, authenticated: () => authenticated });
@@ -126,7 +127,7 @@ Deno.test("resp: splitArgs follows sdssplitargs", () => {
   assert.deepEqual(splitArgs("'a\\nb'"), ["a\\nb"]);
 });
 
-Deno.test("latin1Bytes: every byte value, short and long, ASCII-only and not", () => {
+Deno.test("ReplyBuffer: every byte value, short and long, ASCII-only and not", () => {
   const all = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
   const cases = [
     "",
@@ -140,17 +141,65 @@ Deno.test("latin1Bytes: every byte value, short and long, ASCII-only and not", (
     "z".repeat(300_000),
     "\xfe".repeat(300_000),
   ];
-  // Built by += as replies are (a rope), not only flat literals.
+  // Built by += (a rope), not only flat literals.
   let rope = "";
   for (let i = 0; i < 200; i++) rope += "$3\r\n" + (i % 2 ? "abc" : "\xe9\xe0\xff") + "\r\n";
   cases.push(rope);
+  const r = new ReplyBuffer();
   for (const s of cases) {
-    const b = latin1Bytes(s);
-    assert.equal(b.length, s.length);
-    for (let i = 0; i < s.length; i++) {
-      if (b[i] !== s.charCodeAt(i)) assert.fail(`byte ${i} of a ${s.length}-char string`);
+    // raw, bulk and bulkSlice, one after the other in one buffer that grows.
+    r.raw(s);
+    r.bulk(s);
+    r.bulkSlice("<<" + s + ">>", 2, s.length);
+    const want = s + "$" + s.length + "\r\n" + s + "\r\n" + "$" + s.length + "\r\n" + s + "\r\n";
+    const got = r.detach();
+    assert.equal(got.length, want.length);
+    for (let i = 0; i < want.length; i++) {
+      if (got[i] !== want.charCodeAt(i)) assert.fail(`byte ${i} of a ${s.length}-char string`);
     }
   }
+});
+
+Deno.test("ReplyBuffer: headers, integers and doubles in RESP2 and RESP3", () => {
+  const r = new ReplyBuffer();
+  r.ok();
+  r.simple("PONG");
+  r.error("ERR x");
+  for (const n of [0, 7, 9, 10, 99, 100, -1, -0, 2 ** 53 - 1, -(2 ** 53) + 1]) r.integer(n);
+  r.integer(2n ** 63n - 1n);
+  r.array(0);
+  r.array(1234);
+  r.map(2);
+  r.set(3);
+  r.null();
+  r.nullArray();
+  r.double(1.5);
+  r.bool(true);
+  assert.equal(
+    r.take(),
+    "+OK\r\n+PONG\r\n-ERR x\r\n:0\r\n:7\r\n:9\r\n:10\r\n:99\r\n:100\r\n:-1\r\n:0\r\n" +
+      ":9007199254740991\r\n:-9007199254740991\r\n:9223372036854775807\r\n*0\r\n*1234\r\n" +
+      "*4\r\n*3\r\n$-1\r\n*-1\r\n$3\r\n1.5\r\n:1\r\n",
+  );
+  r.resp = 3;
+  r.map(2);
+  r.set(3);
+  r.push(1);
+  r.null();
+  r.double(1.5);
+  r.bool(false);
+  assert.equal(r.take(), "%2\r\n~3\r\n>1\r\n_\r\n,1.5\r\n#f\r\n");
+  // Muted (CLIENT REPLY OFF): nothing is appended, errors are still counted.
+  r.muted = true;
+  r.ok();
+  r.bulk("x");
+  r.error("ERR y");
+  assert.equal(r.take(), "");
+  assert.equal(r.errorCount, 2);
+  r.muted = false;
+  r.raw("abc");
+  r.truncate(1);
+  assert.equal(r.take(), "a");
 });
 
 Deno.test("latin1String: short strings from the shared cache keep their exact bytes", () => {

@@ -53,24 +53,13 @@ const gates = new WeakMap<Client, ReplyGate>();
 
 function syncMode(c: Client, g: ReplyGate): void {
   c.replyMode = g.off ? "off" : g.skipNext || g.skipping ? "skip" : "on";
+  c.reply.muted = g.off || g.skipping;
 }
 
 function replyGate(c: Client): ReplyGate {
   const existing = gates.get(c);
   if (existing) return existing;
   const g: ReplyGate = { off: false, skipNext: false, skipping: false };
-  const reply = c.reply;
-  let buf = reply.out;
-  Object.defineProperty(reply, "out", {
-    configurable: true,
-    enumerable: true,
-    get: () => buf,
-    // Every reply method appends; shorter values are the flush/reset and always apply.
-    set: (v: string) => {
-      if ((g.off || g.skipping) && !c.pushing && v.length > buf.length) return;
-      buf = v;
-    },
-  });
   const parser = c.parser;
   const next = parser.next.bind(parser);
   let last: string[] | null = null;
@@ -185,7 +174,7 @@ export function clientInfoString(
   const argvMem = current ? argvBytes(current.argv) : 0;
   let multiMem = 0;
   if (c.multiQueue) { for (const q of c.multiQueue) multiMem += argvBytes(q.argv); }
-  const obl = c.reply.out.length;
+  const obl = c.reply.len;
   const rbs = Math.max(REPLY_BUFFER_BYTES, obl);
   const totMem = CLIENT_FIXED_BYTES + qbuf + argvMem + multiMem + rbs;
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name}` +

@@ -220,7 +220,7 @@ function clientsSection(server: Server): Pairs {
   for (const c of server.clients.values()) {
     if (c.blocked) blocked++;
     maxIn = Math.max(maxIn, c.queryBufferLength());
-    maxOut = Math.max(maxOut, c.reply.out.length);
+    maxOut = Math.max(maxOut, c.reply.len);
   }
   return [
     ["connected_clients", server.clients.size],
@@ -243,7 +243,7 @@ function memorySection(server: Server): Pairs {
   st.peakMemory = Math.max(st.peakMemory, used);
   let clientsMem = 0;
   for (const c of server.clients.values()) {
-    clientsMem += c.queryBufferLength() + c.reply.out.length;
+    clientsMem += c.queryBufferLength() + c.reply.len;
   }
   const startup = Math.min(STARTUP_MEMORY, used);
   const overhead = Math.min(used, startup + clientsMem);

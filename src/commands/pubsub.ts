@@ -96,9 +96,12 @@ const PMESSAGE = bulk("pmessage");
 
 /** Appends a push of `n` elements (already encoded in `body`) to `t`'s replies. */
 function deliver(t: Client, n: number, body: string): void {
-  t.pushing = true;
-  t.reply.raw((t.reply.resp === 3 ? ">" : "*") + n + "\r\n" + body);
-  t.pushing = false;
+  // Pushes reach the client even under CLIENT REPLY OFF/SKIP (Redis's CLIENT_PUSHING).
+  const r = t.reply;
+  const muted = r.muted;
+  r.muted = false;
+  r.raw((r.resp === 3 ? ">" : "*") + n + "\r\n" + body);
+  r.muted = muted;
   t.server.scheduleFlush(t);
 }
 
@@ -137,13 +140,15 @@ function globalCount(c: Client): number {
 }
 
 function confirm(c: Client, kind: string, name: string | null, count: number): void {
-  c.pushing = true;
-  c.reply.push(3);
-  c.reply.bulk(kind);
-  if (name === null) c.reply.null();
-  else c.reply.bulk(name);
-  c.reply.integer(count);
-  c.pushing = false;
+  const r = c.reply;
+  const muted = r.muted;
+  r.muted = false;
+  r.push(3);
+  r.bulk(kind);
+  if (name === null) r.null();
+  else r.bulk(name);
+  r.integer(count);
+  r.muted = muted;
 }
 
 // ---- commands -----------------------------------------------------------------------------

@@ -48,13 +48,13 @@ function closeForOverflow(c: Client): void {
   c.server.logger.warning(
     `Client id=${c.id} addr=${c.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`,
   );
-  c.reply.out = "";
+  c.reply.clear();
   c.server.closeAfterReply(c);
 }
 
 /** True (and the client is being closed) when the reply being built is too large. */
 export function replyOverflowed(c: Client): boolean {
-  if (c.reply.out.length <= MAX_PENDING_REPLY) return false;
+  if (c.reply.len <= MAX_PENDING_REPLY) return false;
   closeForOverflow(c);
   return true;
 }

@@ -355,6 +355,26 @@ function replyEntries(c: Client, out: RangeOut, withscores: boolean): void {
   }
 }
 
+/** ZRANGE by rank of a listpack zset, replied straight from its packed entries. */
+function replyPackedRange(
+  c: Client,
+  z: ZSet,
+  start: number,
+  end: number,
+  reverse: boolean,
+  withscores: boolean,
+): boolean {
+  if (!z.isListpack) return false;
+  const r = c.reply;
+  const n = end - start + 1;
+  r.array(withscores && r.resp === 2 ? 2 * n : n);
+  return z.eachPackedByRank(start, end, reverse, (packed, at, len, score) => {
+    if (withscores && r.resp === 3) r.array(2);
+    r.bulkSlice(packed, at, len);
+    if (withscores) replyScore(c, score);
+  });
+}
+
 // ---- ZADD / ZINCRBY / ZREM ---------------------------------------------------------------
 
 function zaddGeneric(c: Client, argv: string[], flags: number): void {
@@ -659,6 +679,7 @@ function zrangeGeneric(
     if (start < 0) start = 0;
     if (!(start > end || start >= llen)) {
       if (end >= llen) end = llen - 1;
+      if (dst === null && replyPackedRange(c, z, start, end, reverse, withscores)) return;
       z.rangeByRank(start, end, reverse, out);
     }
   } else if (type === "score") {

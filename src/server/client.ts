@@ -9,7 +9,6 @@ import type { Socket } from "node:net";
 import type { Buffer } from "node:buffer";
 import { RequestParser } from "./resp.ts";
 import { ReplyBuffer } from "./reply.ts";
-import { latin1Bytes } from "./wire.ts";
 import type { Database } from "../keyspace/db.ts";
 import type { Server } from "./server.ts";
 import type { Command } from "../commands/registry.ts";
@@ -32,11 +31,6 @@ export class Client {
   replyMode: ReplyMode = "on";
   /** Set once the connection is being closed (after QUIT, a protocol error, KILL). */
   closing = false;
-  /**
-   * Set while writing a Pub/Sub push: those reach the client even under CLIENT REPLY
-   * OFF/SKIP, as Redis's CLIENT_PUSHING does.
-   */
-  pushing = false;
   /** Blocked in BLPOP & co: input is not processed until unblocked. */
   blocked = false;
   /** CLIENT NO-EVICT */
@@ -90,10 +84,9 @@ export class Client {
 
   /** Sends what is pending. Called once per event-loop turn per client. */
   flush(): void {
-    const out = this.reply.out;
-    if (out.length === 0 || !this.socket) return;
-    this.reply.out = "";
-    if (!this.socket.destroyed) this.socket.write(latin1Bytes(out));
+    if (this.reply.len === 0 || !this.socket) return;
+    const bytes = this.reply.detach();
+    if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
   /** Bytes received but not yet parsed. */

@@ -1,13 +1,20 @@
 /**
  * RESP reply encoding for RESP2 and RESP3.
  *
- * A `ReplyBuffer` accumulates one client's replies for the current event-loop turn as a
- * Latin-1 string; the server flushes it with a single socket write (the beforeReply
- * flush). Handlers never touch sockets: they call these methods, and the protocol
- * version decides the wire form (e.g. a map is `%N` in RESP3 and `*2N` in RESP2, a null
- * is `_` or `$-1`), as in Redis's networking.c `addReply*` family.
+ * A `ReplyBuffer` accumulates one client's replies for the current event-loop turn as
+ * bytes, in a buffer the client keeps (Redis's `c->buf`); the server flushes it with a
+ * single socket write (the beforeReply flush). Handlers never touch sockets: they call
+ * these methods, and the protocol version decides the wire form (e.g. a map is `%N` in
+ * RESP3 and `*2N` in RESP2, a null is `_` or `$-1`), as in Redis's networking.c
+ * `addReply*` family.
+ *
+ * Bytes, not a string built by `+=`: a reply string is a rope of one node per piece,
+ * flattened and copied again at the write, and each node is an allocation (measured: 16
+ * `+OK` replies cost ~0.6 µs as a string against ~0.2 as bytes; 16 replies of 100
+ * elements ~7 µs each against ~3). Strings are Latin-1 byte strings (one char per byte).
  */
 import { formatScore } from "../util/double.ts";
+import { putLatin1, slabCopy } from "./wire.ts";
 
 /** Formats a double the way Redis 7.0 prints scores and RESP2 doubles (`%.17g`). */
 export const formatDouble: (d: number) => string = formatScore;
@@ -27,101 +34,237 @@ export function formatLongDouble(d: number): string {
   return d.toFixed(17).replace(/\.?0+$/, "");
 }
 
+/** A buffer this big stays with its client after a flush; a bigger one is let go. */
+const KEEP_BYTES = 64 * 1024;
+const FIRST_BYTES = 512;
+const NO_BYTES = new Uint8Array(0);
+
 export class ReplyBuffer {
-  /** Pending bytes as a Latin-1 string. */
-  out = "";
+  /** Pending reply bytes: `buf[0, len)`. */
+  buf: Uint8Array = NO_BYTES;
+  len = 0;
   /** 2 or 3, set by HELLO. */
   resp = 2;
   /** Error replies sent so far (the server compares it around a call: failed_calls). */
   errorCount = 0;
   /** Called for every error reply (INFO errorstats). */
   onError: ((msg: string) => void) | null = null;
+  /** CLIENT REPLY OFF/SKIP: replies are dropped as they are produced. */
+  muted = false;
+
+  /** Room for `n` more bytes at `len`. */
+  private room(n: number): Uint8Array {
+    const need = this.len + n;
+    if (need <= this.buf.length) return this.buf;
+    let cap = this.buf.length === 0 ? FIRST_BYTES : this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const b = new Uint8Array(cap);
+    if (this.len > 0) b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
+    return b;
+  }
+
+  /** Appends the decimal form of `n` (an integer for the fast path). */
+  private static putInt(b: Uint8Array, o: number, n: number): number {
+    if (n >= 0 && n < 10) {
+      b[o] = 48 + n;
+      return o + 1;
+    }
+    if (n >= 10 && n < 100) {
+      b[o] = 48 + ((n / 10) | 0);
+      b[o + 1] = 48 + (n % 10);
+      return o + 2;
+    }
+    return putLatin1(b, o, String(n));
+  }
+
+  /** `<prefix><n>\r\n`: the header of an aggregate or a bulk. */
+  private header(prefix: number, n: number): void {
+    const b = this.room(24);
+    let o = this.len;
+    b[o++] = prefix;
+    o = ReplyBuffer.putInt(b, o, n);
+    b[o] = 13;
+    b[o + 1] = 10;
+    this.len = o + 2;
+  }
+
+  /** Pending bytes. */
+  get length(): number {
+    return this.len;
+  }
+
+  /** Drops everything pending. */
+  clear(): void {
+    this.len = 0;
+  }
+
+  /** Drops what was appended after the first `n` bytes. */
+  truncate(n: number): void {
+    if (n < this.len) this.len = n;
+  }
+
+  /** The pending bytes as a Latin-1 string, and clears them (in-process callers). */
+  take(): string {
+    const n = this.len;
+    this.len = 0;
+    if (n === 0) return "";
+    let s = "";
+    for (let i = 0; i < n; i += 8192) {
+      s += String.fromCharCode.apply(
+        null,
+        this.buf.subarray(i, Math.min(n, i + 8192)) as unknown as number[],
+      );
+    }
+    return s;
+  }
+
+  /**
+   * The pending bytes as a view that stays valid after this buffer is reused (a copy in
+   * the shared write slab), and clears them.
+   */
+  detach(): Uint8Array {
+    const v = slabCopy(this.buf, this.len);
+    this.len = 0;
+    if (this.buf.length > KEEP_BYTES) this.buf = NO_BYTES;
+    return v;
+  }
 
   ok(): void {
-    this.out += "+OK\r\n";
+    if (this.muted) return;
+    const b = this.room(5);
+    const o = this.len;
+    b[o] = 43;
+    b[o + 1] = 79;
+    b[o + 2] = 75;
+    b[o + 3] = 13;
+    b[o + 4] = 10;
+    this.len = o + 5;
   }
 
   simple(s: string): void {
-    this.out += "+" + s + "\r\n";
+    if (this.muted) return;
+    const b = this.room(s.length + 3);
+    let o = this.len;
+    b[o++] = 43;
+    o = putLatin1(b, o, s);
+    b[o] = 13;
+    b[o + 1] = 10;
+    this.len = o + 2;
   }
 
   /** `msg` is the full error text including its code, e.g. `ERR syntax error`. */
   error(msg: string): void {
     this.errorCount++;
     this.onError?.(msg);
-    this.out += "-" + msg + "\r\n";
+    if (this.muted) return;
+    const b = this.room(msg.length + 3);
+    let o = this.len;
+    b[o++] = 45;
+    o = putLatin1(b, o, msg);
+    b[o] = 13;
+    b[o + 1] = 10;
+    this.len = o + 2;
   }
 
   integer(n: number | bigint): void {
-    this.out += ":" + n + "\r\n";
+    if (this.muted) return;
+    if (typeof n === "number" && Number.isSafeInteger(n)) this.header(58, n);
+    else this.raw(":" + n + "\r\n");
   }
 
   bulk(s: string): void {
-    this.out += "$" + s.length + "\r\n" + s + "\r\n";
+    if (this.muted) return;
+    const n = s.length;
+    this.header(36, n);
+    const b = this.room(n + 2);
+    const o = putLatin1(b, this.len, s);
+    b[o] = 13;
+    b[o + 1] = 10;
+    this.len = o + 2;
+  }
+
+  /** A bulk string of `n` chars of `s` from `start` (no substring made). */
+  bulkSlice(s: string, start: number, n: number): void {
+    if (this.muted) return;
+    this.header(36, n);
+    const b = this.room(n + 2);
+    let o = this.len;
+    for (let i = 0; i < n; i++) b[o + i] = s.charCodeAt(start + i);
+    o += n;
+    b[o] = 13;
+    b[o + 1] = 10;
+    this.len = o + 2;
   }
 
   /** A bulk string, or the null reply for null/undefined. */
   bulkOrNull(s: string | null | undefined): void {
     if (s == null) this.null();
-    else this.out += "$" + s.length + "\r\n" + s + "\r\n";
+    else this.bulk(s);
   }
 
   /** RESP3 `_`, RESP2 null bulk `$-1`. */
   null(): void {
-    this.out += this.resp === 3 ? "_\r\n" : "$-1\r\n";
+    this.raw(this.resp === 3 ? "_\r\n" : "$-1\r\n");
   }
 
   /** RESP3 `_`, RESP2 null array `*-1`. */
   nullArray(): void {
-    this.out += this.resp === 3 ? "_\r\n" : "*-1\r\n";
+    this.raw(this.resp === 3 ? "_\r\n" : "*-1\r\n");
   }
 
   array(n: number): void {
-    this.out += "*" + n + "\r\n";
+    if (this.muted) return;
+    this.header(42, n);
   }
 
   /** A map of `n` pairs: RESP3 `%n`, RESP2 a flat array of 2n. */
   map(n: number): void {
-    this.out += this.resp === 3 ? "%" + n + "\r\n" : "*" + 2 * n + "\r\n";
+    if (this.muted) return;
+    if (this.resp === 3) this.header(37, n);
+    else this.header(42, 2 * n);
   }
 
   /** A set: RESP3 `~n`, RESP2 an array. */
   set(n: number): void {
-    this.out += this.resp === 3 ? "~" + n + "\r\n" : "*" + n + "\r\n";
+    if (this.muted) return;
+    this.header(this.resp === 3 ? 126 : 42, n);
   }
 
   /** A push message: RESP3 `>n`, RESP2 an array. */
   push(n: number): void {
-    this.out += this.resp === 3 ? ">" + n + "\r\n" : "*" + n + "\r\n";
+    if (this.muted) return;
+    this.header(this.resp === 3 ? 62 : 42, n);
   }
 
   /** A double: RESP3 `,d`, RESP2 a bulk string of `%.17g`. */
   double(d: number): void {
     const s = formatDouble(d);
-    if (this.resp === 3) this.out += "," + s + "\r\n";
-    else this.out += "$" + s.length + "\r\n" + s + "\r\n";
+    if (this.resp === 3) this.raw("," + s + "\r\n");
+    else this.bulk(s);
   }
 
   /** RESP3 `#t`/`#f`, RESP2 `:1`/`:0`. */
   bool(b: boolean): void {
-    if (this.resp === 3) this.out += b ? "#t\r\n" : "#f\r\n";
-    else this.out += b ? ":1\r\n" : ":0\r\n";
+    if (this.resp === 3) this.raw(b ? "#t\r\n" : "#f\r\n");
+    else this.raw(b ? ":1\r\n" : ":0\r\n");
   }
 
   /** Verbatim text (INFO, CLIENT LIST): RESP3 `=len\r\ntxt:...`, RESP2 a bulk string. */
   verbatim(s: string, format = "txt"): void {
-    if (this.resp === 3) this.out += "=" + (s.length + 4) + "\r\n" + format + ":" + s + "\r\n";
+    if (this.resp === 3) this.raw("=" + (s.length + 4) + "\r\n" + format + ":" + s + "\r\n");
     else this.bulk(s);
   }
 
   bulkArray(items: readonly string[]): void {
-    let s = "*" + items.length + "\r\n";
-    for (const it of items) s += "$" + it.length + "\r\n" + it + "\r\n";
-    this.out += s;
+    this.array(items.length);
+    for (let i = 0; i < items.length; i++) this.bulk(items[i]);
   }
 
   /** Raw, already-encoded RESP. */
   raw(s: string): void {
-    this.out += s;
+    if (this.muted) return;
+    const b = this.room(s.length);
+    this.len = putLatin1(b, this.len, s);
   }
 }

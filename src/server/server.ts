@@ -418,7 +418,7 @@ export class Server implements KeyspaceHooks {
     // performance.now() is a runtime call in Deno (~150 ns), so command time is
     // measured per input batch and shared among the commands of the batch.
     const t0 = performance.now();
-    const outBefore = c.reply.out.length;
+    const outBefore = c.reply.len;
     this.cmdTime = Date.now();
     c.lastInteraction = this.cmdTime;
     // Commands see the time cached at the start of the batch, as Redis's call() caches
@@ -457,7 +457,7 @@ export class Server implements KeyspaceHooks {
     // EARLY_FLUSH_BYTES: held to the end, the clients sat idle while the server built
     // them (ZRANGE of 100 elements at -P 16 fell to a third).
     this.scheduleFlush(c);
-    this.pendingBytes += c.reply.out.length - outBefore;
+    this.pendingBytes += c.reply.len - outBefore;
     if (this.pendingBytes >= EARLY_FLUSH_BYTES && this.beforeReplyHooks.length === 0) {
       this.beforeSleep();
     }
@@ -479,7 +479,7 @@ export class Server implements KeyspaceHooks {
     this.pendingBytes = 0;
     for (const h of this.beforeReplyHooks) h();
     for (const c of this.pendingFlush) {
-      const n = c.reply.out.length;
+      const n = c.reply.len;
       if (n === 0 && !c.closing) continue;
       // CLIENT REPLY OFF/SKIP drop replies as they are produced (commands/client.ts),
       // so that a pipeline mixing modes keeps exactly the replies Redis would send.
@@ -698,7 +698,7 @@ export class Server implements KeyspaceHooks {
     }
     if (c.multiQueue !== null && cmd.name !== "exec") c.multiQueue.push({ cmd, argv });
     else this.call(c, cmd, argv);
-    c.reply.out = "";
+    c.reply.clear();
     this.batch.length = 0;
     this.cmdTime = 0;
     return null;
@@ -711,9 +711,7 @@ export class Server implements KeyspaceHooks {
     this.processCommand(c, argv);
     this.chargeBatch(performance.now() - t0);
     this.cmdTime = 0;
-    const out = c.reply.out;
-    c.reply.out = "";
-    return out;
+    return c.reply.take();
   }
 
   // ---- keyspace notifications ---------------------------------------------------------

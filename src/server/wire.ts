@@ -3,9 +3,10 @@
  *
  * Measured on Deno 2.9.6: `new Uint8Array(5)` costs ~1 µs and `Buffer.from(s, "latin1")`
  * ~17 ns/byte, while a charCodeAt loop into an existing array costs ~1 ns/byte. So
- * replies are encoded into a shared slab and handed to the socket as views; a slab
- * is never rewritten once a view of it was handed out (a full slab is replaced), so a
- * queued write can never see its bytes change. This is Node's own Buffer pool idea.
+ * replies are encoded into each client's reused buffer, copied at the write into a
+ * shared slab and handed to the socket as views; a slab is never rewritten once a view
+ * of it was handed out (a full slab is replaced), so a queued write can never see its
+ * bytes change. This is Node's own Buffer pool idea.
  */
 import type { Buffer } from "node:buffer";
 
@@ -23,30 +24,38 @@ const encoder = new TextEncoder();
  */
 const NATIVE_MIN = 256;
 
-/** The bytes of a Latin-1 string (char codes 0..255), as a fresh or pooled view. */
-export function latin1Bytes(s: string): Uint8Array {
+/**
+ * Writes the Latin-1 string `s` (char codes 0..255) at `o` of `b`, which has room for
+ * `s.length` bytes; returns where it ends.
+ */
+export function putLatin1(b: Uint8Array, o: number, s: string): number {
   const n = s.length;
-  let out: Uint8Array;
-  let o: number;
-  if (n > SLAB_SIZE / 8) {
-    out = new Uint8Array(n);
-    o = 0;
-  } else {
-    if (offset + n > SLAB_SIZE) {
-      slab = new Uint8Array(SLAB_SIZE);
-      offset = 0;
-    }
-    out = slab;
-    o = offset;
-    offset += n;
-  }
-  const view = o === 0 && out.length === n ? out : out.subarray(o, o + n);
   if (n >= NATIVE_MIN) {
-    const r = encoder.encodeInto(s, view);
-    if (r.read === n && r.written === n) return view;
+    const r = encoder.encodeInto(s, b.subarray(o, o + n));
+    if (r.read === n && r.written === n) return o + n;
   }
-  for (let i = 0; i < n; i++) view[i] = s.charCodeAt(i);
-  return view;
+  for (let i = 0; i < n; i++) b[o + i] = s.charCodeAt(i);
+  return o + n;
+}
+
+/**
+ * The first `n` bytes of `src` copied into the slab, as a view that stays valid (`src`
+ * is a client's reply buffer, rewritten by its next replies).
+ */
+export function slabCopy(src: Uint8Array, n: number): Uint8Array {
+  if (n > SLAB_SIZE / 8) return src.slice(0, n);
+  if (offset + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    offset = 0;
+  }
+  const o = offset;
+  offset += n;
+  if (n <= 64) {
+    for (let i = 0; i < n; i++) slab[o + i] = src[i];
+  } else {
+    slab.set(src.subarray(0, n), o);
+  }
+  return slab.subarray(o, o + n);
 }
 
 interface Latin1Sliceable {

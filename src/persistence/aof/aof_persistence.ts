@@ -417,8 +417,8 @@ export class AofPersistence {
     const reason = this.writer.writeError ?? "unknown error";
     for (const [c, mark] of this.turnMarks) {
       if (c.closing) continue;
-      c.reply.out = c.reply.out.slice(0, mark) +
-        `-MISCONF Errors writing to the AOF file: ${reason}\r\n`;
+      c.reply.truncate(mark);
+      c.reply.raw(`-MISCONF Errors writing to the AOF file: ${reason}\r\n`);
       this.server.closeAfterReply(c);
     }
   }
@@ -429,7 +429,7 @@ export class AofPersistence {
     const err = this.writer.writeError;
     if (err !== null) return `MISCONF Errors writing to the AOF file: ${err}`;
     if (this.policy === "always" && !this.turnMarks.has(c)) {
-      this.turnMarks.set(c, c.reply.out.length);
+      this.turnMarks.set(c, c.reply.len);
     }
     return null;
   }
