@@ -733,6 +733,18 @@ function int64Arg(s: string): number | bigint | null {
   return n !== null ? n : parseBigInt64(s);
 }
 
+/**
+ * The strings of 0..9999, each made once when first needed: what Redis's shared integer
+ * objects are for, here so that INCR of a small counter stores no new string (a stored
+ * string survives the young generation, and the one it replaces is old-space garbage).
+ */
+const SHARED_INTS: string[] = [];
+
+function intString(n: number | bigint): string {
+  if (typeof n === "number" && n >= 0 && n < 10000) return SHARED_INTS[n] ??= String(n);
+  return String(n);
+}
+
 /** Redis's incrDecrCommand. Numbers take a fast path; bigints keep the int64 edges exact. */
 function incrDecr(c: Client, key: string, incr: number | bigint): void {
   const o = c.db.lookupWrite(key);
@@ -759,7 +771,7 @@ function incrDecr(c: Client, key: string, incr: number | bigint): void {
       return;
     }
   }
-  c.db.set(key, String(next), true);
+  c.db.set(key, intString(next), true);
   c.server.notify("$", "incrby", key, c.db.id);
   dirty(c);
   c.reply.integer(next);

@@ -64,18 +64,28 @@ export class ReplyBuffer {
     return b;
   }
 
-  /** Appends the decimal form of `n` (an integer for the fast path). */
+  /** Appends the decimal form of the integer `n`, digit by digit (no string made). */
   private static putInt(b: Uint8Array, o: number, n: number): number {
-    if (n >= 0 && n < 10) {
+    if (n < 0) {
+      if (n < -1e15) return putLatin1(b, o, String(n));
+      b[o++] = 45;
+      n = -n;
+    }
+    if (n < 10) {
       b[o] = 48 + n;
       return o + 1;
     }
-    if (n >= 10 && n < 100) {
-      b[o] = 48 + ((n / 10) | 0);
-      b[o + 1] = 48 + (n % 10);
-      return o + 2;
+    if (n >= 1e15) return putLatin1(b, o, String(n));
+    let digits = 2;
+    for (let t = 100; t <= n; t *= 10) digits++;
+    let p = o + digits;
+    while (n >= 10) {
+      const q = Math.floor(n / 10);
+      b[--p] = 48 + (n - q * 10);
+      n = q;
     }
-    return putLatin1(b, o, String(n));
+    b[p - 1] = 48 + n;
+    return o + digits;
   }
 
   /** `<prefix><n>\r\n`: the header of an aggregate or a bulk. */
