@@ -111,7 +111,7 @@ Deno.test("sorted index: insert, delete, update, ranks against a model", () => {
     const r = rnd();
     if (r < (phase === 0 ? 0.7 : 0.25)) {
       const s = randomScore(rnd);
-      if (model.m.has(m)) t.updateScore(m, s);
+      if (model.m.has(m)) t.updateScore(m, model.m.get(m)!, s);
       else t.insert(s, m);
       model.m.set(m, s);
     } else {

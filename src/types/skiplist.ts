@@ -78,6 +78,37 @@ const INNER_MIN = 16;
 /** Fill factor for bulk builds: room to grow before the first splits. */
 const BUILD_FILL = 48;
 
+/**
+ * Leaf inserts and removals shift by hand: `splice` is a builtin call that allocates the
+ * array of removed elements, ~80 ns more per ZADD move at 64-entry leaves (measured).
+ * One function per element type keeps each monomorphic.
+ */
+function insertScore(a: number[], i: number, v: number): void {
+  let j = a.length;
+  a.push(v);
+  for (; j > i; j--) a[j] = a[j - 1];
+  a[i] = v;
+}
+
+function insertMember(a: string[], i: number, v: string): void {
+  let j = a.length;
+  a.push(v);
+  for (; j > i; j--) a[j] = a[j - 1];
+  a[i] = v;
+}
+
+function removeScore(a: number[], i: number): void {
+  const n = a.length - 1;
+  for (let j = i; j < n; j++) a[j] = a[j + 1];
+  a.pop();
+}
+
+function removeMember(a: string[], i: number): void {
+  const n = a.length - 1;
+  for (let j = i; j < n; j++) a[j] = a[j + 1];
+  a.pop();
+}
+
 /** (s, m) sorts strictly before (S, M)? */
 function keyLT(s: number, m: string, S: number, M: string): boolean {
   return s < S || (s === S && m < M);
@@ -269,8 +300,8 @@ export class SortedIndex {
   private place(score: number, member: string): void {
     const leaf = this.seek(score, member);
     const pos = lowerBound(leaf, score, member);
-    leaf.s.splice(pos, 0, score);
-    leaf.m.splice(pos, 0, member);
+    insertScore(leaf.s, pos, score);
+    insertMember(leaf.m, pos, member);
     for (let h = 1; h <= this.height; h++) pathN[h].n[pathI[h]]++;
     this.length++;
     if (leaf.m.length > LEAF_MAX) this.splitLeaf(leaf);
@@ -345,10 +376,14 @@ export class SortedIndex {
 
   private unplace(score: number, member: string): void {
     const leaf = this.seek(score, member);
-    const i = lowerBound(leaf, score, member);
+    this.unplaceAt(leaf, lowerBound(leaf, score, member), member);
+  }
+
+  /** Removes entry `i` of `leaf`, which the last seek() reached (its path is current). */
+  private unplaceAt(leaf: Leaf, i: number, member: string): void {
     if (leaf.m[i] !== member) throw new Error("sorted index corrupt: member not at its score");
-    leaf.s.splice(i, 1);
-    leaf.m.splice(i, 1);
+    removeScore(leaf.s, i);
+    removeMember(leaf.m, i);
     for (let h = 1; h <= this.height; h++) pathN[h].n[pathI[h]]--;
     this.length--;
     if (this.length === 0) {
@@ -475,11 +510,10 @@ export class SortedIndex {
   }
 
   /**
-   * Moves `member` (present) to `newScore`. Stays in place when its neighbours in the same
-   * leaf still bracket it, as Redis's zslUpdateScore does for its nodes.
+   * Moves `member` (present, at score `old`) to `newScore`. Stays in place when its
+   * neighbours in the same leaf still bracket it, as Redis's zslUpdateScore does.
    */
-  updateScore(member: string, newScore: number): void {
-    const old = this.dict.get(member)!;
+  updateScore(member: string, old: number, newScore: number): void {
     this.dict.set(member, newScore);
     const leaf = this.seek(old, member);
     const i = lowerBound(leaf, old, member);
@@ -492,7 +526,7 @@ export class SortedIndex {
       s[i] = newScore;
       return;
     }
-    this.unplace(old, member);
+    this.unplaceAt(leaf, i, member);
     this.place(newScore, member);
   }
 

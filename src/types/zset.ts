@@ -506,7 +506,7 @@ export class ZSet implements Collection {
       lastScore = score;
       if (score !== cur) {
         changing();
-        zs.updateScore(member, score);
+        zs.updateScore(member, cur, score);
         return ZADD_OUT_UPDATED;
       }
       return 0;
