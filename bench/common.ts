@@ -138,6 +138,14 @@ export async function sendRaw(port: number, data: Uint8Array, replies: number): 
 }
 
 /** Resident set size of a process in bytes, from /proc (the same method for both sides). */
+/** CPU time a process used so far, all threads, user + system, in µs (Linux /proc). */
+export function cpuMicros(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 (utime, stime) are the 12th and 13th after the name; USER_HZ = 100.
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
 export function rssBytes(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const m = status.match(/^VmRSS:\s+(\d+) kB/m);

@@ -1,7 +1,9 @@
 /**
  * Throughput, Amber vs redis-server, in the same run: redis-benchmark with 50 clients
  * at pipeline 1 and 16, no persistence on either side. Prints a Markdown table of
- * requests/s and the ratio Amber/Redis.
+ * requests/s and the ratio Amber/Redis, and of each server's CPU time per request (read
+ * from /proc around each run): on this noisy 2-core machine the CPU per request moves
+ * far less between runs than requests/s, which also depends on what else ran meanwhile.
  *
  * Suites: `core` (SET GET INCR MSET; targets >= 0.95 at -P 1, >= 0.8 at -P 16 for SET
  * and GET) and `collections` (LPUSH LPOP SADD HSET ZADD and ZRANGE of 100 elements;
@@ -11,6 +13,7 @@
  */
 import { parseArgs } from "node:util";
 import {
+  cpuMicros,
   fmtRate,
   redisBenchmark,
   redisBenchmarkCommand,
@@ -51,41 +54,82 @@ async function loadZrangeKey(t: Target): Promise<void> {
   await sendRaw(t.port, new TextEncoder().encode(cmd), 1);
 }
 
+/** Test names as redis-benchmark prints them, per `-t` name. */
+const NAMES: Record<string, string> = {
+  set: "SET",
+  get: "GET",
+  incr: "INCR",
+  mset: "MSET (10 keys)",
+  lpush: "LPUSH",
+  lpop: "LPOP",
+  sadd: "SADD",
+  hset: "HSET",
+  zadd: "ZADD",
+};
+
+interface Sample {
+  ops: number;
+  /** Server CPU time (all threads, user + system) per request, µs. */
+  cpu: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
 const common = ["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"];
 const amber = await startAmber(common);
 const redis = await startRedis(common);
 try {
   if (withZrange) await Promise.all([loadZrangeKey(amber), loadZrangeKey(redis)]);
+  const names = tests.split(",").map((t) => NAMES[t] ?? t.toUpperCase());
+  if (withZrange) names.push("ZRANGE (100 elements)");
   const rows: string[] = [];
   for (const pipeline of [1, 16]) {
-    const best = { amber: new Map<string, number>(), redis: new Map<string, number>() };
+    const samples = new Map<string, Sample[]>();
+    const n = pipeline === 1 ? Number(values.requests) / 2 : Number(values.requests);
+    const args = ["-n", String(n), "-c", values.clients!, "-P", String(pipeline)];
     for (let round = 0; round < Number(values.rounds); round++) {
-      // Alternate the order so neither side always runs on a warmer machine.
-      const order = round % 2 === 0 ? [redis, amber] : [amber, redis];
-      for (const t of order) {
-        const n = pipeline === 1 ? Number(values.requests) / 2 : Number(values.requests);
-        const args = ["-n", String(n), "-c", values.clients!, "-P", String(pipeline)];
-        const res = redisBenchmark(t.port, ["-t", tests, "-r", "100000", ...args]);
-        if (withZrange) {
-          res.set(
-            "ZRANGE (100 elements)",
-            redisBenchmarkCommand(t.port, args, ["ZRANGE", "zbench", "0", "99"]),
-          );
+      // One test at a time, in suite order (LPOP pops what LPUSH pushed), both servers
+      // in turn, alternating which goes first so neither always runs on a warmer machine.
+      for (let i = 0; i < names.length; i++) {
+        const order = (round + i) % 2 === 0 ? [redis, amber] : [amber, redis];
+        for (const t of order) {
+          const before = cpuMicros(t.proc.pid!);
+          const ops = i < names.length - (withZrange ? 1 : 0)
+            ? redisBenchmark(t.port, ["-t", tests.split(",")[i], "-r", "100000", ...args])
+              .get(names[i]) ?? 0
+            : redisBenchmarkCommand(t.port, args, ["ZRANGE", "zbench", "0", "99"]);
+          const cpu = (cpuMicros(t.proc.pid!) - before) / n;
+          const key = `${t.name} ${names[i]}`;
+          samples.set(key, [...(samples.get(key) ?? []), { ops, cpu }]);
         }
-        const m = best[t.name as "amber" | "redis"];
-        for (const [k, v] of res) m.set(k, Math.max(m.get(k) ?? 0, v));
       }
     }
-    for (const [test, r] of best.redis) {
-      const a = best.amber.get(test) ?? 0;
+    for (const test of names) {
+      const a = samples.get(`amber ${test}`)!;
+      const r = samples.get(`redis ${test}`)!;
+      const aOps = Math.max(...a.map((x) => x.ops));
+      const rOps = Math.max(...r.map((x) => x.ops));
+      const aCpu = median(a.map((x) => x.cpu));
+      const rCpu = median(r.map((x) => x.cpu));
       rows.push(
-        `| ${test} | ${pipeline} | ${fmtRate(a)} | ${fmtRate(r)} | ${(a / r).toFixed(2)} |`,
+        `| ${test} | ${pipeline} | ${fmtRate(aOps)} | ${fmtRate(rOps)} | ${
+          (aOps / rOps).toFixed(2)
+        } | ${aCpu.toFixed(2)} | ${rCpu.toFixed(2)} | ${(rCpu / aCpu).toFixed(2)} |`,
       );
     }
   }
-  console.log(`redis-benchmark -c ${values.clients} -r 100000, best of ${values.rounds} rounds\n`);
-  console.log("| test | -P | Amber ops/s | Redis ops/s | Amber/Redis |");
-  console.log("|---|---|---|---|---|");
+  console.log(
+    `redis-benchmark -c ${values.clients} -r 100000, one test at a time, ${values.rounds} rounds: ` +
+      "best ops/s; median server CPU per request (all threads, user + system)\n",
+  );
+  console.log(
+    "| test | -P | Amber ops/s | Redis ops/s | Amber/Redis | Amber CPU µs/req | Redis CPU µs/req | Redis/Amber CPU |",
+  );
+  console.log("|---|---|---|---|---|---|---|---|");
   for (const r of rows) console.log(r);
 } finally {
   await amber.stop();
