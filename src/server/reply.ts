@@ -152,29 +152,26 @@ export class ReplyBuffer {
     this.len = o + 5;
   }
 
-  simple(s: string): void {
-    if (this.muted) return;
+  /** `<prefix><s>\r\n`: a status or error line. */
+  private line(prefix: number, s: string): void {
     const b = this.room(s.length + 3);
     let o = this.len;
-    b[o++] = 43;
+    b[o++] = prefix;
     o = putLatin1(b, o, s);
     b[o] = 13;
     b[o + 1] = 10;
     this.len = o + 2;
   }
 
+  simple(s: string): void {
+    if (!this.muted) this.line(43, s);
+  }
+
   /** `msg` is the full error text including its code, e.g. `ERR syntax error`. */
   error(msg: string): void {
     this.errorCount++;
     this.onError?.(msg);
-    if (this.muted) return;
-    const b = this.room(msg.length + 3);
-    let o = this.len;
-    b[o++] = 45;
-    o = putLatin1(b, o, msg);
-    b[o] = 13;
-    b[o + 1] = 10;
-    this.len = o + 2;
+    if (!this.muted) this.line(45, msg);
   }
 
   integer(n: number | bigint): void {
