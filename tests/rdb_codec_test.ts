@@ -1270,3 +1270,16 @@ Deno.test("types: string2ll rules, %.17g, d2string, strtod-like parsing", () => 
   assert.ok(Number.isNaN(parseDouble("")));
   assert.ok(Number.isNaN(parseDouble("0b1")));
 });
+
+Deno.test("latin1: every length 0-40 at any offset, every byte value", () => {
+  // Lengths 5-16 take the fromCharCode path under Deno, longer ones the native slice.
+  const bytes = new Uint8Array(256 + 64);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 97 + 13) & 255;
+  for (let n = 0; n <= 40; n++) {
+    for (let start = 0; start + n <= bytes.length; start += 7) {
+      let want = "";
+      for (let i = 0; i < n; i++) want += String.fromCharCode(bytes[start + i]);
+      assert.equal(latin1(bytes, start, start + n), want, `${n} bytes at ${start}`);
+    }
+  }
+});

@@ -4,6 +4,7 @@
  * format's vocabulary (value types, opcodes), the errors the codecs throw, and the few
  * byte helpers every codec shares: Latin-1 string <-> bytes and Redis's `string2ll`.
  */
+import { SHORT_BY_ARGS, shortLatin1 } from "../../util/latin1.ts";
 import { formatScore } from "../../util/double.ts";
 import { Buffer } from "node:buffer";
 
@@ -219,6 +220,7 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
     if (n === 3) return String.fromCharCode(bytes[start], bytes[start + 1], bytes[start + 2]);
     return String.fromCharCode(bytes[start], bytes[start + 1], bytes[start + 2], bytes[start + 3]);
   }
+  if (n <= 16 && SHORT_BY_ARGS) return shortLatin1(bytes, start, n);
   let v: Latin1Buffer;
   if (viewOf === bytes) {
     v = view!;
