@@ -43,7 +43,7 @@ export function putLatin1(b: Uint8Array, o: number, s: string): number {
  * is a client's reply buffer, rewritten by its next replies).
  */
 export function slabCopy(src: Uint8Array, n: number): Uint8Array {
-  if (n > SLAB_SIZE / 8) return src.slice(0, n);
+  if (n > SLAB_SIZE / 4) return src.slice(0, n);
   if (offset + n > SLAB_SIZE) {
     slab = new Uint8Array(SLAB_SIZE);
     offset = 0;
