@@ -14,7 +14,7 @@
  * elements ~7 µs each against ~3). Strings are Latin-1 byte strings (one char per byte).
  */
 import { formatScore } from "../util/double.ts";
-import { putLatin1, slabCopy } from "./wire.ts";
+import { putHeader, putLatin1, slabCopy } from "./wire.ts";
 
 /** Formats a double the way Redis 7.0 prints scores and RESP2 doubles (`%.17g`). */
 export const formatDouble: (d: number) => string = formatScore;
@@ -64,44 +64,9 @@ export class ReplyBuffer {
     return b;
   }
 
-  /** Appends the decimal form of the integer `n`, digit by digit (no string made). */
-  private static putInt(b: Uint8Array, o: number, n: number): number {
-    if (n < 0) {
-      if (n < -1e15) return putLatin1(b, o, String(n));
-      b[o++] = 45;
-      n = -n;
-    }
-    if (n < 10) {
-      b[o] = 48 + n;
-      return o + 1;
-    }
-    if (n >= 1e15) return putLatin1(b, o, String(n));
-    let digits = 2;
-    for (let t = 100; t <= n; t *= 10) digits++;
-    let p = o + digits;
-    while (n >= 10) {
-      const q = Math.floor(n / 10);
-      b[--p] = 48 + (n - q * 10);
-      n = q;
-    }
-    b[p - 1] = 48 + n;
-    return o + digits;
-  }
-
   /** `<prefix><n>\r\n`: the header of an aggregate or a bulk. */
   private header(prefix: number, n: number): void {
-    const b = this.room(24);
-    let o = this.len;
-    b[o++] = prefix;
-    o = ReplyBuffer.putInt(b, o, n);
-    b[o] = 13;
-    b[o + 1] = 10;
-    this.len = o + 2;
-  }
-
-  /** Pending bytes. */
-  get length(): number {
-    return this.len;
+    this.len = putHeader(this.room(24), this.len, prefix, n);
   }
 
   /** Drops everything pending. */

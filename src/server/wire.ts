@@ -38,6 +38,42 @@ export function putLatin1(b: Uint8Array, o: number, s: string): number {
   return o + n;
 }
 
+/** Writes the decimal form of the integer `n` at `o` of `b`, digit by digit; returns the end. */
+export function putInt(b: Uint8Array, o: number, n: number): number {
+  if (n < 0) {
+    if (n < -1e15) return putLatin1(b, o, String(n));
+    b[o++] = 45;
+    n = -n;
+  }
+  if (n < 10) {
+    b[o] = 48 + n;
+    return o + 1;
+  }
+  if (n >= 1e15) return putLatin1(b, o, String(n));
+  let digits = 2;
+  for (let t = 100; t <= n; t *= 10) digits++;
+  let p = o + digits;
+  while (n >= 10) {
+    const q = Math.floor(n / 10);
+    b[--p] = 48 + (n - q * 10);
+    n = q;
+  }
+  b[p - 1] = 48 + n;
+  return o + digits;
+}
+
+/**
+ * Writes a RESP header, `<prefix><n>\r\n` (`*3`, `$16`), at `o` of `b`, which has room
+ * for 24 bytes; returns the end. Replies and the AOF both encode with it.
+ */
+export function putHeader(b: Uint8Array, o: number, prefix: number, n: number): number {
+  b[o] = prefix;
+  o = putInt(b, o + 1, n);
+  b[o] = 13;
+  b[o + 1] = 10;
+  return o + 2;
+}
+
 /**
  * The first `n` bytes of `src` copied into the slab, as a view that stays valid (`src`
  * is a client's reply buffer, rewritten by its next replies).

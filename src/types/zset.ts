@@ -614,24 +614,23 @@ export class ZSet implements Collection {
   /**
    * A listpack's entries at ranks start..end (clamped as for rangeByRank), each handed
    * as the packed string with where its member starts and how long it is, and its
-   * score: ZRANGE replies from them without making a string per member. False (and
-   * nothing called) when the zset is not a listpack.
+   * score: ZRANGE replies from them without making a string per member. Only for a
+   * listpack (`isListpack`).
    */
   eachPackedByRank(
     start: number,
     end: number,
     reverse: boolean,
     fn: (packed: string, at: number, len: number, score: number) => void,
-  ): boolean {
-    const d = this.d;
-    if (typeof d !== "string") return false;
+  ): void {
+    const d = this.d as string;
     if (reverse) {
       const v = new LpView(d);
       for (let i = v.n - 1 - start; i >= v.n - 1 - end; i--) {
         head(d, v.pos[i]);
         fn(d, ms, ml, decScore(d, ms + ml));
       }
-      return true;
+      return;
     }
     let p = 0;
     for (let i = 0; i < start; i++) {
@@ -646,7 +645,6 @@ export class ZSet implements Collection {
       fn(d, at, len, decScore(d, at + len));
       p = next;
     }
-    return true;
   }
 
   /** Entries at 0-based ranks start..end (already clamped, start <= end < size). */

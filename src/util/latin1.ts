@@ -3,7 +3,8 @@
  * `latin1Slice` costs ~90 ns a call, while `String.fromCharCode` with the bytes as
  * arguments builds a 5-16 byte string in 20-60 ns (measured). In Bun the native slice is
  * the faster one, so callers ask SHORT_BY_ARGS first. Used by the RDB reader (load 5-10%
- * faster); in the request parser it measured within noise (BENCHMARKS.md).
+ * faster); in the request parser two A/B runs disagreed, so it is not used there
+ * (BENCHMARKS.md).
  */
 
 /** True where building short strings from arguments beats the native slice (Deno). */

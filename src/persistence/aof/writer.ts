@@ -20,7 +20,7 @@ import { close, closeSync, fdatasync, fdatasyncSync, ftruncateSync, writeSync } 
 import type { PropagatedOp } from "../../server/server.ts";
 import type { Logger } from "../../log.ts";
 import { encodeTimestamp } from "./stream.ts";
-import { putLatin1 } from "../../server/wire.ts";
+import { putHeader, putLatin1 } from "../../server/wire.ts";
 
 export type AppendFsync = "always" | "everysec" | "no";
 
@@ -134,35 +134,21 @@ export class AofWriter {
     this.put(s);
   }
 
-  /** `<prefix><n>\r\n` (room made): a multibulk or bulk header, without a string. */
-  private putHeader(prefix: number, n: number): void {
-    const b = this.buf;
-    let p = this.bufLength;
-    b[p++] = prefix;
-    if (n < 10) b[p++] = 48 + n;
-    else if (n < 100) {
-      b[p++] = 48 + ((n / 10) | 0);
-      b[p++] = 48 + (n % 10);
-    } else p = putLatin1(b, p, String(n));
-    b[p] = 13;
-    b[p + 1] = 10;
-    this.bufLength = p + 2;
-  }
-
   /** catAppendOnlyGenericCommand: `*<argc>\r\n` then `$<len>\r\n<arg>\r\n` per argument. */
   private appendCommand(argv: readonly string[]): void {
     let n = 16;
     for (let i = 0; i < argv.length; i++) n += argv[i].length + 16;
     this.room(n);
-    this.putHeader(42, argv.length);
+    const b = this.buf;
+    let p = putHeader(b, this.bufLength, 42, argv.length);
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i];
-      this.putHeader(36, a.length);
-      const p = putLatin1(this.buf, this.bufLength, a);
-      this.buf[p] = 13;
-      this.buf[p + 1] = 10;
-      this.bufLength = p + 2;
+      p = putLatin1(b, putHeader(b, p, 36, a.length), a);
+      b[p] = 13;
+      b[p + 1] = 10;
+      p += 2;
     }
+    this.bufLength = p;
   }
 
   /** feedAppendOnlyFile for each op: `#TS:` when the second changed, SELECT, the command. */
