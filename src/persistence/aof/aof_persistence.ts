@@ -386,10 +386,13 @@ export class AofPersistence {
 
   /** The propagation feed (feedAppendOnlyFile's condition on aof_state). */
   feed(ops: Parameters<AofWriter["feed"]>[0]): void {
-    if (this.loading) return;
-    if (this.state === "on" || (this.state === "wait_rewrite" && this.job !== null)) {
-      this.writer.feed(ops);
-    }
+    if (this.takesOps()) this.writer.feed(ops);
+  }
+
+  /** Whether writes are logged now: feed() drops them otherwise. */
+  takesOps(): boolean {
+    return !this.loading &&
+      (this.state === "on" || (this.state === "wait_rewrite" && this.job !== null));
   }
 
   private attachTurnHook(): void {
@@ -834,7 +837,7 @@ registerInfoSection("persistence", (server, fields) => aofOf(server).info(fields
 /** Wires the AOF into a server: feed, cron, write guard, CONFIG SET appendonly, shutdown. */
 export function installAof(server: Server): void {
   const aof = aofOf(server);
-  server.addFeed((ops) => aof.feed(ops));
+  server.addFeed((ops) => aof.feed(ops), () => aof.takesOps());
   server.onCron(() => aof.cron());
   server.addWriteGuard((c) => aof.writeGuard(c));
   server.config.onChange("appendonly", (v: string) => {
