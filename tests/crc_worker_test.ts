@@ -1,8 +1,8 @@
 // The snapshot Worker's CRC-64 of a file prefix (src/persistence/snapshot_worker.ts
-// "crc"/"crc-end"), which the RDB load at start relies on instead of hashing in the
+// "crc-file"/"crc-end"), which the RDB load at start relies on instead of hashing in the
 // parser; and the refusal of a file whose checksum does not match, with that path.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSnapshotWorker } from "../src/persistence/worker_spawn.ts";
 import { Crc64 } from "../src/persistence/rdb/crc64.ts";
@@ -11,7 +11,7 @@ import { concat, RdbWriter } from "../src/persistence/rdb/writer.ts";
 import { prng } from "./helpers/prng.ts";
 import { refusedStart, startAmberIn, tempDir } from "./helpers/servers.ts";
 
-Deno.test("crc worker: the CRC-64 of any prefix ending in the last chunk, null before it", async () => {
+Deno.test("crc worker: the CRC-64 of any prefix of the file, null for another file", async () => {
   const w = spawnSnapshotWorker();
   const replies: (bigint | null)[] = [];
   let wake: (() => void) | null = null;
@@ -21,30 +21,37 @@ Deno.test("crc worker: the CRC-64 of any prefix ending in the last chunk, null b
   };
   const next = () =>
     new Promise<bigint | null>((r) => {
-      wake = () => r(replies.shift()!);
+      if (replies.length > 0) r(replies.shift()!);
+      else wake = () => r(replies.shift()!);
     });
+  const dir = tempDir();
   try {
     const rnd = prng(7);
-    const data = new Uint8Array(300_000);
-    for (let i = 0; i < data.length; i++) data[i] = Math.floor(rnd() * 256);
     for (let round = 0; round < 12; round++) {
-      // Random chunk sizes (one byte up to 100k), then a prefix length to ask for.
-      const cuts: number[] = [0];
-      while (cuts[cuts.length - 1] < data.length) {
-        cuts.push(Math.min(data.length, cuts[cuts.length - 1] + 1 + Math.floor(rnd() * 100_000)));
-      }
-      for (let i = 1; i < cuts.length; i++) {
-        w.postMessage({ op: "crc", chunk: data.slice(cuts[i - 1], cuts[i]) });
-      }
-      const lastStart = cuts[cuts.length - 2];
-      const length = round % 4 === 3
-        ? Math.max(0, lastStart - 1 - Math.floor(rnd() * 10)) // before the last chunk
-        : lastStart + Math.floor(rnd() * (data.length - lastStart + 1));
+      // Files around the Worker's 1 MiB reads; prefixes in the last read and before it.
+      const size = [3_000_000, 1 << 20, (1 << 20) + 3, 2_500_000, 10, 0][round % 6];
+      const data = new Uint8Array(size);
+      for (let i = 0; i < size; i++) data[i] = Math.floor(rnd() * 256);
+      const path = join(dir, `f${round}`);
+      writeFileSync(path, data);
+      const st = statSync(path);
+      const length = round < 6 ? size - Math.min(size, 8) : Math.floor(rnd() * (size + 1));
+      w.postMessage({ op: "crc-file", path, size, ino: Number(st.ino) });
       w.postMessage({ op: "crc-end", length });
-      const got = await next();
-      if (length < lastStart) assert.equal(got, null, `round ${round}`);
-      else assert.equal(got, new Crc64().update(data, 0, length).value(), `round ${round}`);
+      assert.equal(await next(), new Crc64().update(data, 0, length).value(), `round ${round}`);
     }
+    // Not the file the load opened (another inode, or another size): no answer.
+    const path = join(dir, "f0");
+    const st = statSync(path);
+    w.postMessage({ op: "crc-file", path, size: st.size, ino: Number(st.ino) + 1 });
+    w.postMessage({ op: "crc-end", length: 100 });
+    assert.equal(await next(), null);
+    w.postMessage({ op: "crc-file", path, size: st.size + 1, ino: Number(st.ino) });
+    w.postMessage({ op: "crc-end", length: 100 });
+    assert.equal(await next(), null);
+    w.postMessage({ op: "crc-file", path: join(dir, "missing"), size: 1, ino: 1 });
+    w.postMessage({ op: "crc-end", length: 0 });
+    assert.equal(await next(), null);
   } finally {
     w.terminate();
   }

@@ -3,7 +3,7 @@
 // whole walk exactly once, never a deleted one) across inserts, deletes, hole reuse,
 // index migrations and compaction, checked against a Map with random scripts.
 import * as assert from "node:assert/strict";
-import { hashKey, KeyTable } from "../src/keyspace/keytable.ts";
+import { hashKey, IndexBuilder, KeyTable, reservedSlots } from "../src/keyspace/keytable.ts";
 import { prng } from "./helpers/prng.ts";
 
 Deno.test("keytable: get/set/delete/has/size and LRU words", () => {
@@ -279,4 +279,65 @@ Deno.test("keytable: bulk append, indexed in one pass, finds keys appended twice
   t.set("c", 4);
   assert.deepEqual([...t], [["a", 1], ["c", 4]]);
   t.check();
+});
+
+Deno.test("keytable: an index built elsewhere from streamed hashes is adopted whole", () => {
+  const rnd = prng(11);
+  for (const n of [1, 1000, 70_000]) {
+    const t = new KeyTable<number>();
+    const keys: string[] = [];
+    for (let i = 0; i < n; i++) keys.push(`key:${Math.floor(rnd() * 1e9)}:${i}`);
+    const b = new IndexBuilder(reservedSlots(n));
+    let sent = 0;
+    for (let i = 0; i < n; i++) {
+      t.append(keys[i], i);
+      // Batches of random sizes, as the loader sends them.
+      if (rnd() < 0.01) {
+        const hs = t.appendedHashesSince(sent);
+        sent += hs.length;
+        assert.ok(b.add(hs));
+      }
+    }
+    assert.ok(b.add(t.appendedHashesSince(sent)));
+    assert.equal(t.appendedCount, n);
+    assert.ok(t.adoptIndex(b.index, b.candidates()));
+    assert.equal(t.appendedCount, 0);
+    t.check();
+    for (let i = 0; i < n; i++) assert.equal(t.get(keys[i]), i);
+    assert.equal(t.get("absent"), undefined);
+    // The adopted table goes on like any other.
+    t.set("new", -1);
+    assert.equal(t.delete(keys[0]), true);
+    t.check();
+    assert.equal(t.get("new"), -1);
+    assert.equal(t.size, n);
+  }
+  // A key appended twice has equal hashes: a candidate, so the index is not adopted and
+  // indexAppended names the key as it always did.
+  const t = new KeyTable<number>();
+  for (const k of ["a", "b", "a"]) t.append(k, 0);
+  const b = new IndexBuilder(reservedSlots(3));
+  assert.ok(b.add(t.appendedHashesSince(0)));
+  assert.deepEqual([...b.candidates()], [0, 2]);
+  assert.equal(t.adoptIndex(b.index, b.candidates()), false);
+  assert.equal(t.indexAppended(), "a");
+  // Equal hashes of different keys are only candidates: adopted.
+  const u = new KeyTable<number>();
+  u.append("x", 1);
+  u.append("y", 2);
+  const c = new IndexBuilder(16);
+  const h = hashKey("x");
+  assert.ok(c.add(Int32Array.of(h, h)));
+  assert.deepEqual([...c.candidates()], [0, 1]);
+  assert.equal(u.adoptIndex(c.index, c.candidates()), true);
+  assert.equal(u.get("x"), 1);
+  // More keys than the slots hold at most half full: the builder refuses.
+  const d = new IndexBuilder(reservedSlots(2));
+  assert.equal(d.add(new Int32Array(reservedSlots(2) / 2 + 1)), false);
+  // An index too small for what was appended is not adopted.
+  const v = new KeyTable<number>();
+  for (let i = 0; i < 20; i++) v.append("k" + i, i);
+  assert.equal(v.adoptIndex(new Int32Array(32), new Int32Array(0)), false);
+  assert.equal(v.indexAppended(), null);
+  assert.equal(v.get("k7"), 7);
 });

@@ -39,6 +39,10 @@ import {
 import type { RdbEntry, RdbValue } from "../src/persistence/rdb/types.ts";
 import { createHash } from "node:crypto";
 import { prng } from "./helpers/prng.ts";
+import { fromRdbValue } from "../src/persistence/values.ts";
+import type { HashValue } from "../src/types/hash.ts";
+import type { SetValue } from "../src/types/set.ts";
+import type { ZSet } from "../src/types/zset.ts";
 import { FIXTURES } from "./helpers/fixtures.ts";
 
 const haveFixtures = existsSync(join(FIXTURES, "README.md"));
@@ -1281,5 +1285,156 @@ Deno.test("latin1: every length 0-40 at any offset, every byte value", () => {
       for (let i = 0; i < n; i++) want += String.fromCharCode(bytes[start + i]);
       assert.equal(latin1(bytes, start, start + n), want, `${n} bytes at ${start}`);
     }
+  }
+});
+
+Deno.test("reader: packedHashes, packedZsets and intsetBlobs load what the plain reader does", () => {
+  const lim = {
+    listFill: -2,
+    setMaxIntset: 4,
+    hash: { entries: 3, value: 64 },
+    zset: { entries: 128, value: 64 },
+  };
+  const fast = { packedHashes: true, packedZsets: true, intsetBlobs: true };
+  const rnd = prng(7);
+  const r = { int: (n: number) => Math.floor(rnd() * n) };
+  const field = (i: number) => {
+    switch (r.int(6)) {
+      case 0:
+        return String(r.int(100000) - 50000); // integer encodings
+      case 1:
+        return i === 0 ? "" : `e${i}`;
+      case 2:
+        return "x".repeat(250 + r.int(20)) + i; // lengths around the 255 boundary
+      case 3:
+        return String.fromCharCode(...Array.from({ length: 1 + r.int(8) }, () => r.int(256)));
+      default:
+        return `f${i}`;
+    }
+  };
+  let hashesPacked = 0;
+  let zsetsPacked = 0;
+  const lpBody = (elements: string[]) => {
+    const lp = listpackEncode(elements);
+    const len = lp.length < 64 ? [lp.length] : [0x40 | (lp.length >> 8), lp.length & 255];
+    return [...len, ...lp];
+  };
+  for (let round = 0; round < 300; round++) {
+    // Up to 40 pairs: across hash-max-listpack-entries (3) and the packed path's 32.
+    const pairs = 1 + r.int(40);
+    const elements: string[] = [];
+    for (let i = 0; i < pairs; i++) elements.push(field(i), field(1000 + i));
+    const unique = new Set(elements.filter((_, i) => i % 2 === 0)).size === pairs;
+    const file = rdbFile(10, [16, ...s("h"), ...lpBody(elements)]);
+    const plainError = (() => {
+      try {
+        return parseRdb(file).entries[0].value;
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    if (!unique) {
+      assert.ok(plainError instanceof RdbError);
+      assert.throws(() => parseRdb(file, fast), { message: plainError.message });
+      continue;
+    }
+    const plain = fromRdbValue(plainError as RdbValue, lim) as HashValue;
+    const fastValue = parseRdb(file, fast).entries[0].value;
+    if (fastValue.type === "hash" && fastValue.packed !== undefined) hashesPacked++;
+    const got = fromRdbValue(fastValue, lim) as HashValue;
+    assert.equal(got.encoding(), plain.encoding(), `round ${round}`);
+    assert.deepEqual(got.flat(), plain.flat(), `round ${round}`);
+    assert.equal(got.get(elements[0]), elements[1]);
+  }
+  // What the plain path refuses, the packed one refuses in the same words.
+  for (
+    const elements of [["a", "1", "b"], ["f", "1", "f", "2"], ["", "1", "", "2"], [
+      "x".repeat(300),
+      "1",
+      "x".repeat(300),
+      "2",
+    ]]
+  ) {
+    const file = rdbFile(10, [16, ...s("h"), ...lpBody(elements)]);
+    const e = thrown(() => parseRdb(file));
+    assert.ok(e instanceof RdbError);
+    assert.throws(() => parseRdb(file, fast), { message: e.message });
+  }
+  // A damaged listpack is refused with the same offset and words.
+  const bad = rdbFile(10, [16, ...s("h"), ...s("\x08\x00\x00\x00\x00\x00\xff")]);
+  assert.throws(() => parseRdb(bad, fast), { message: thrown(() => parseRdb(bad)).message });
+  // Sorted sets: in rank order, out of it (the plain path sorts), scores of every format.
+  const zlim = { ...lim, zset: { entries: 3, value: 64 } };
+  const scoreText = () => {
+    switch (r.int(7)) {
+      case 0:
+        return String(r.int(200) - 100); // int8 / int16 / listpack integers
+      case 1:
+        return String(r.int(70000) - 35000);
+      case 2:
+        return String((r.int(40) - 20) / 4); // halves and quarters (float16)
+      case 3:
+        return String(Math.fround(rnd() * 1000)); // float32
+      case 4:
+        return ["inf", "-inf", "-0", "0"][r.int(4)];
+      default:
+        return String(rnd() * 1e6 - 5e5); // a double
+    }
+  };
+  const dump = (z: ZSet) => {
+    const out: [string, number][] = [];
+    z.forEach((m, sc) => {
+      out.push([m, Object.is(sc, -0) ? 0 : sc]);
+    });
+    return out;
+  };
+  for (let round = 0; round < 300; round++) {
+    const n = 1 + r.int(40);
+    const entries: [string, string][] = [];
+    for (let i = 0; i < n; i++) entries.push([field(i), scoreText()]);
+    const sorted = entries.map(([m, t]) => [m, Number(t.replace("inf", "Infinity"))] as const)
+      .map(([m, v], i) => ({ m, v, i }));
+    if (round % 3 !== 0) {
+      // Most files hold rank order; every third round is left as it came.
+      sorted.sort((a, b) => a.v - b.v || (a.m < b.m ? -1 : a.m > b.m ? 1 : 0));
+    }
+    const elements = sorted.flatMap(({ i }) => entries[i]);
+    const file = rdbFile(10, [17, ...s("z"), ...lpBody(elements)]);
+    let plainValue: RdbValue;
+    try {
+      plainValue = parseRdb(file).entries[0].value;
+    } catch (e) {
+      assert.ok(e instanceof RdbError);
+      assert.throws(() => parseRdb(file, fast), { message: (e as Error).message });
+      continue;
+    }
+    const plain = fromRdbValue(plainValue, zlim) as ZSet;
+    const fastValue = parseRdb(file, fast).entries[0].value;
+    if (fastValue.type === "zset" && fastValue.packed !== undefined) zsetsPacked++;
+    const got = fromRdbValue(fastValue, zlim) as ZSet;
+    assert.equal(got.encoding(), plain.encoding(), `round ${round}`);
+    assert.deepEqual(dump(got), dump(plain), `round ${round}`);
+  }
+  // Both paths ran: the packed one for most, the general one for the rest.
+  assert.ok(zsetsPacked > 100 && zsetsPacked < 300, `${zsetsPacked} sorted sets packed`);
+  assert.ok(hashesPacked > 100 && hashesPacked < 300, `${hashesPacked} hashes packed`);
+  for (const elements of [["m", "1", "m", "2"], ["a", "x"], ["a", "1", "b"]]) {
+    const file = rdbFile(10, [17, ...s("z"), ...lpBody(elements)]);
+    const e = thrown(() => parseRdb(file));
+    assert.ok(e instanceof RdbError);
+    assert.throws(() => parseRdb(file, fast), { message: e.message });
+  }
+  // Intsets: kept as they are up to set-max-intset-entries, a hashtable past it.
+  for (const members of [["1", "5", "-7"], ["1", "2", "3", "4", "5", "100000", "-100000"]]) {
+    const blob = intsetEncode(members)!;
+    const file = rdbFile(10, [11, ...s("s"), blob.length, ...blob]);
+    const compact = parseRdb(file, fast).entries[0].value;
+    assert.ok(compact.type === "set" && compact.members.length === 0);
+    assert.equal(compact.count, members.length);
+    const plain = fromRdbValue(parseRdb(file).entries[0].value, lim) as SetValue;
+    const got = fromRdbValue(compact, lim) as SetValue;
+    assert.equal(got.encoding(), plain.encoding());
+    assert.equal(got.encoding(), members.length > lim.setMaxIntset ? "hashtable" : "intset");
+    assert.deepEqual(got.toArray().sort(), [...members].sort());
   }
 });

@@ -504,8 +504,7 @@ export class KeyTable<V> {
    */
   reserve(n: number): void {
     if (this.pending !== 0) this.indexAppended();
-    // At most half full once the n entries are in.
-    const slots = Math.max(MIN_SLOTS, 2 ** Math.ceil(Math.log2(Math.max(1, n) * 2)));
+    const slots = reservedSlots(n);
     if (slots <= this.mask + 1) return;
     if (this.used === 0 && this.old === null) {
       this.index = new Int32Array(slots * 2);
@@ -514,6 +513,46 @@ export class KeyTable<V> {
     } else {
       this.startMigration(slots, null);
     }
+  }
+
+  /**
+   * Bulk loading with the index built elsewhere (a Worker, in parallel): the hashes of the
+   * entries appended since the last call, in position order, as a copy to hand over.
+   * Nothing changes here: indexAppended still works if the index never comes back.
+   */
+  appendedHashesSince(from: number): Int32Array {
+    const hs = this.pendingHashes;
+    return hs === null || from >= this.pending ? new Int32Array(0) : hs.slice(from, this.pending);
+  }
+
+  /** Entries appended and not indexed yet. */
+  get appendedCount(): number {
+    return this.pending;
+  }
+
+  /**
+   * Installs `index` (pairs of hash and position + 1, `index.length / 2` slots, at most
+   * half full), built elsewhere from appendedHashesSince for a table that held nothing
+   * else. `candidates` are the position pairs whose full hashes are equal: if any two
+   * are the same key, nothing is installed and indexAppended handles it as it does.
+   * Returns false when the index does not fit the table (then indexAppended is due).
+   */
+  adoptIndex(index: Int32Array, candidates: Int32Array): boolean {
+    const n = this.pending;
+    if (this.old !== null || this.used !== n || this.live !== n || index.length / 2 < 2 * n) {
+      return false;
+    }
+    for (let j = 0; j < candidates.length; j += 2) {
+      if (this.keyAt(candidates[j]) === this.keyAt(candidates[j + 1])) return false;
+    }
+    const old = this.index;
+    this.index = index;
+    this.mask = index.length / 2 - 1;
+    this.fill = n;
+    this.pending = 0;
+    this.pendingHashes = null;
+    release(old);
+    return true;
   }
 
   /**
@@ -628,6 +667,52 @@ function homeOrder(hashes: Int32Array, n: number, mask: number): Int32Array | nu
   const order = new Int32Array(n);
   for (let e = 0; e < n; e++) order[start[(hashes[e] & mask) >>> shift]++] = e;
   return order;
+}
+
+/** Index slots reserve(n) sizes for: at most half full once the n entries are in. */
+export function reservedSlots(n: number): number {
+  return Math.max(MIN_SLOTS, 2 ** Math.ceil(Math.log2(Math.max(1, n) * 2)));
+}
+
+/**
+ * Builds an index of `slots` slots from hashes given in position order, batch by batch
+ * (the Worker side of KeyTable.adoptIndex). Equal full hashes are noted as candidates.
+ */
+export class IndexBuilder {
+  readonly index: Int32Array;
+  private readonly mask: number;
+  private count = 0;
+  private cand: number[] = [];
+
+  constructor(slots: number) {
+    this.index = new Int32Array(slots * 2);
+    this.mask = slots - 1;
+  }
+
+  /** False once more entries came than a half-full index holds. */
+  add(hashes: Int32Array): boolean {
+    const index = this.index;
+    const mask = this.mask;
+    if (2 * (this.count + hashes.length) > mask + 1) return false;
+    for (let k = 0; k < hashes.length; k++) {
+      const h = hashes[k];
+      const e = this.count++;
+      let s = h & mask;
+      for (;;) {
+        const x = index[2 * s + 1];
+        if (x === 0) break;
+        if (index[2 * s] === h) this.cand.push(x - 1, e);
+        s = (s + 1) & mask;
+      }
+      index[2 * s] = h;
+      index[2 * s + 1] = e + 1;
+    }
+    return true;
+  }
+
+  candidates(): Int32Array {
+    return Int32Array.from(this.cand);
+  }
 }
 
 function insertSlot(index: Int32Array, mask: number, h: number, e: number): void {

@@ -5,7 +5,7 @@
  * and a shutdown meanwhile stops the load instead of saving a partial dataset.
  */
 import type { Server } from "../server/server.ts";
-import { runStepsAsync } from "../util/steps.ts";
+import { runStepsAsync, type Step } from "../util/steps.ts";
 
 /** The load stopped because the server is shutting down. */
 export class LoadAborted extends Error {}
@@ -17,7 +17,7 @@ export class LoadAborted extends Error {}
 export async function loadWhileServing<T>(
   server: Server,
   totalBytes: number,
-  gen: Generator<void, T, void>,
+  gen: Generator<Step, T, void>,
 ): Promise<T> {
   server.loading = {
     startTime: Math.floor(Date.now() / 1000),

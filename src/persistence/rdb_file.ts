@@ -24,7 +24,8 @@ import { RdbWriter, type RdbWriterOptions } from "./rdb/writer.ts";
 import type { RdbEntry, RdbValue } from "./rdb/types.ts";
 import { fromRdbValue, type ValueLimits } from "./values.ts";
 import { type Database, snapshotState } from "../keyspace/db.ts";
-import { debugDelay, runSteps } from "../util/steps.ts";
+import { reservedSlots } from "../keyspace/keytable.ts";
+import { debugDelay, runSteps, type Step } from "../util/steps.ts";
 
 /**
  * A file written crash-safely, as Redis writes RDB files, AOF bases and manifests: bytes
@@ -197,8 +198,15 @@ function crcOfPrefix(fd: number, length: number): bigint {
   return crc.value();
 }
 
-/** Keys stored between two yields of loadRdbFileSteps (a yield costs ~0.1 µs). */
-const KEYS_PER_STEP = 128;
+/**
+ * Keys stored between two yields of loadRdbFileSteps: about a millisecond of work. The
+ * stepper reads the clock at each yield (a runtime call: 128 keys a step spent 1.5% of a
+ * 1M-key load there).
+ */
+const KEYS_PER_STEP = 1024;
+
+/** Hashes per message to the Worker building the index (256 KiB). */
+const HASHES_PER_MESSAGE = 65536;
 
 /** loadRdbFile as steps: yields every few keys, so a caller can serve clients between. */
 export function* loadRdbFileSteps(
@@ -206,30 +214,85 @@ export function* loadRdbFileSteps(
   dbs: Database[],
   limits: ValueLimits,
   opts: RdbLoadOptions = {},
-): Generator<void, LoadResult, void> {
+): Generator<Step, LoadResult, void> {
   const fd = openSync(path, "r");
-  const fileSize = fstatSync(fd).size;
+  const st = fstatSync(fd);
+  const fileSize = st.size;
   const crcWorker = opts.crcWorker;
   let crcReply: bigint | null | undefined;
+  // Databases whose index the Worker builds: the slots RESIZEDB asked for, and how many
+  // of the appended keys' hashes went out so far.
+  const streamed = new Map<number, { slots: number; sent: number }>();
+  const indexReplies = new Map<number, WorkerReply & { op: "index" }>();
+  /** Resolves the wait in progress (see waitWorker) when the Worker answers. */
+  let wakeUp: (() => void) | null = null;
+  /**
+   * What a step yields while the load waits on the Worker: a promise that its next
+   * message (or `ms`) resolves, which runStepsAsync awaits with the event loop turning,
+   * instead of spinning until the slice ends.
+   */
+  const waitWorker = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        wakeUp = null;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, ms));
+      wakeUp = done;
+    });
   if (crcWorker !== undefined) {
     crcWorker.onmessage = (ev: MessageEvent<WorkerReply>) => {
-      if (ev.data.op === "crc") crcReply = ev.data.value;
+      const m = ev.data;
+      if (m.op === "crc") crcReply = m.value;
+      else if (m.op === "index") indexReplies.set(m.db, m);
+      wakeUp?.();
     };
     crcWorker.onerror = (ev) => {
       ev.preventDefault?.();
       crcReply = null; // computed here instead
     };
+    // The Worker reads the file itself; its size and inode tell it that it has this one.
+    crcWorker.postMessage(
+      { op: "crc-file", path, size: fileSize, ino: Number(st.ino) } satisfies WorkerRequest,
+    );
   }
   const parser = new RdbParser({
     externalChecksum: crcWorker !== undefined,
     databases: dbs.length,
     listNodes: true,
+    intsetBlobs: true,
+    packedHashes: true,
+    packedZsets: true,
     onWarning: (msg) => opts.onWarning?.(msg),
     // Sized at once, as Redis's dictExpand on RESIZEDB. A key takes at least 3 bytes
     // (type, key length, value length), so a damaged count cannot make the table
     // reserve more than a third of the file's size in entries.
-    onResizeDb: (db, keys) => dbs[db]?.dict.reserve(Math.min(keys, Math.floor(fileSize / 3))),
+    // With the Worker, the index is built there instead (see sendHashes).
+    onResizeDb: (db, keys) => {
+      const dict = dbs[db]?.dict;
+      if (dict === undefined) return;
+      const n = Math.min(keys, Math.floor(fileSize / 3));
+      if (crcWorker === undefined || dict.size !== 0 || dict.appendedCount !== 0) {
+        dict.reserve(n);
+      } else if (!streamed.has(db)) {
+        streamed.set(db, { slots: reservedSlots(n), sent: 0 });
+      }
+    },
   });
+  /** Hands the Worker the hashes of `db`'s keys appended since last time. */
+  const sendHashes = (db: number, min: number): void => {
+    const s = streamed.get(db);
+    if (s === undefined) return;
+    const dict = dbs[db].dict;
+    if (dict.appendedCount - s.sent < min) return;
+    const hashes = dict.appendedHashesSince(s.sent);
+    s.sent += hashes.length;
+    crcWorker!.postMessage(
+      { op: "index-add", db, slots: s.slots, hashes } satisfies WorkerRequest,
+      [hashes.buffer as ArrayBuffer],
+    );
+  };
   const now = opts.now ?? Date.now();
   const keyLoadDelay = opts.keyLoadDelay ?? 0;
   let keysLoaded = 0;
@@ -264,10 +327,12 @@ export function* loadRdbFileSteps(
       // The parser may keep a reference to the chunk: hand it a copy of what was read.
       const chunk = buf.slice(0, got);
       parser.push(chunk);
-      crcWorker?.postMessage({ op: "crc", chunk } satisfies WorkerRequest);
       for (let e = parser.next(); e !== null; e = parser.next()) {
         store(e);
-        if (++n % KEYS_PER_STEP === 0 || keyLoadDelay) yield;
+        if (++n % KEYS_PER_STEP === 0 || keyLoadDelay) {
+          if (streamed.size !== 0) sendHashes(e.db, HASHES_PER_MESSAGE);
+          yield;
+        }
       }
       opts.onRead?.(bytes);
       if (bytes >= nextProgress) {
@@ -283,7 +348,7 @@ export function* loadRdbFileSteps(
       const stored = parser.checksum!.stored;
       crcWorker.postMessage({ op: "crc-end", length: parser.checksumEnd } satisfies WorkerRequest);
       const until = Date.now() + CRC_WAIT_MS;
-      while (crcReply === undefined && Date.now() < until) yield;
+      while (crcReply === undefined && Date.now() < until) yield waitWorker(until - Date.now());
       // No answer (a Worker that never started) or none it could give: hash it here.
       const computed = crcReply ?? crcOfPrefix(fd, parser.checksumEnd);
       parser.checksum!.computed = computed;
@@ -291,7 +356,19 @@ export function* loadRdbFileSteps(
         throw new RdbLoadError(checksumError(stored, computed, parser.checksumEnd).message);
       }
     }
+    for (const db of streamed.keys()) {
+      sendHashes(db, 0);
+      crcWorker!.postMessage({ op: "index-end", db } satisfies WorkerRequest);
+    }
+    const until = Date.now() + CRC_WAIT_MS;
+    while (indexReplies.size < streamed.size && Date.now() < until) {
+      yield waitWorker(until - Date.now());
+    }
     for (const db of dbs) {
+      // The Worker's index when it built one that fits; otherwise the pass here, which
+      // also names a key stored twice.
+      const r = indexReplies.get(db.id);
+      if (r?.index && db.dict.adoptIndex(r.index, r.candidates!)) continue;
       const dup = db.dict.indexAppended();
       if (dup !== null) throw new RdbLoadError(`RDB has duplicated key '${dup}' in DB ${db.id}`);
     }

@@ -10,13 +10,21 @@
  * Messages out: ready | ack {seq} | done {bytes} | error {message}
  *
  * While the server loads its RDB at start (when no job can run), the same Worker
- * computes the file's CRC-64 in parallel with the parsing:
- * Messages in:  crc {chunk} (the file's bytes in order) | crc-end {length}
- * Messages out: crc {value} (of the first `length` bytes; null if it could not tell)
+ * computes the file's CRC-64 in parallel with the parsing, reading the file itself
+ * (handing it the bytes cost the main thread a copy per chunk: 2-3% of the load):
+ * Messages in:  crc-file {path, size, ino} (the file the load opened) | crc-end {length}
+ * Messages out: crc {value} (of the first `length` bytes; null if it could not tell,
+ *               e.g. the file at `path` is not the one the load opened)
+ * and builds each database's keyspace index from the keys' hashes as they are read
+ * (KeyTable.adoptIndex; the index pass took 7-9% of the main thread's load):
+ * Messages in:  index-add {db, slots, hashes} (in position order) | index-end {db}
+ * Messages out: index {db, index, candidates} (null: more keys than `slots` holds)
  */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { RdbFileWriter } from "./rdb_file.ts";
 import { Crc64 } from "./rdb/crc64.ts";
 import { AofBaseFileWriter } from "./aof/base_file.ts";
+import { IndexBuilder } from "../keyspace/keytable.ts";
 import type { RdbValue } from "./rdb/types.ts";
 import type { RdbWriterOptions } from "./rdb/writer.ts";
 
@@ -43,15 +51,18 @@ export type WorkerRequest =
     expires: Float64Array;
   }
   | { op: "end" }
-  | { op: "crc"; chunk: Uint8Array }
-  | { op: "crc-end"; length: number };
+  | { op: "crc-file"; path: string; size: number; ino: number }
+  | { op: "crc-end"; length: number }
+  | { op: "index-add"; db: number; slots: number; hashes: Int32Array }
+  | { op: "index-end"; db: number };
 
 export type WorkerReply =
   | { op: "ready" }
   | { op: "ack"; seq: number }
   | { op: "done"; bytes: number }
   | { op: "error"; message: string }
-  | { op: "crc"; value: bigint | null };
+  | { op: "crc"; value: bigint | null }
+  | { op: "index"; db: number; index: Int32Array | null; candidates: Int32Array | null };
 
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
@@ -77,13 +88,57 @@ function crcChunk(chunk: Uint8Array): void {
   held = chunk;
 }
 
+/** The index being built per database; null once it overflowed. */
+const builders = new Map<number, IndexBuilder | null>();
+
+/** The file crc-file hashes, kept open until crc-end; -1 if none (or not the same). */
+let crcFd = -1;
+
+/** Hashes the file at `path`, if it is the one the load opened (same size and inode). */
+function crcFile(path: string, size: number, ino: number): void {
+  crcFd = -1;
+  let fd = -1;
+  try {
+    fd = openSync(path, "r");
+    const st = fstatSync(fd);
+    if (st.size !== size || Number(st.ino) !== ino) throw new Error("another file");
+    for (let at = 0; at < size;) {
+      // A fresh array per chunk: the last one is held until crc-end.
+      const chunk = new Uint8Array(Math.min(1 << 20, size - at));
+      const got = readSync(fd, chunk, 0, chunk.length, at);
+      if (got <= 0) throw new Error("shorter than at fstat");
+      crcChunk(got === chunk.length ? chunk : chunk.subarray(0, got));
+      at += got;
+    }
+    crcFd = fd;
+  } catch {
+    // crc-end answers null, and the load hashes the file itself.
+    if (fd >= 0) closeSync(fd);
+  }
+}
+
 function crcEnd(length: number): bigint | null {
   let value: bigint | null = null;
   const inHeld = length - crcTo;
-  if (inHeld >= 0 && inHeld <= (held?.length ?? 0)) {
+  if (crcFd < 0) {
+    // crc-file found another file, or could not read it: no answer.
+  } else if (inHeld >= 0 && inHeld <= (held?.length ?? 0)) {
     if (held !== null) crc.update(held, 0, inHeld);
     value = crc.value();
+  } else if (length <= crcTo + (held?.length ?? 0)) {
+    // The prefix ends before the last chunk: hash it again from the file.
+    const c = new Crc64();
+    const buf = new Uint8Array(1 << 20);
+    for (let at = 0; at < length;) {
+      const got = readSync(crcFd, buf, 0, Math.min(buf.length, length - at), at);
+      if (got <= 0) break;
+      c.update(buf, 0, got);
+      at += got;
+    }
+    value = c.value();
   }
+  if (crcFd >= 0) closeSync(crcFd);
+  crcFd = -1;
   crc = new Crc64();
   crcTo = 0;
   held = null;
@@ -119,12 +174,32 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
         reply({ op: "done", bytes: file!.commit() });
         file = null;
         break;
-      case "crc":
-        crcChunk(m.chunk);
+      case "crc-file":
+        crcFile(m.path, m.size, m.ino);
         break;
       case "crc-end":
         reply({ op: "crc", value: crcEnd(m.length) });
         break;
+      case "index-add": {
+        let b = builders.get(m.db);
+        if (b === undefined) builders.set(m.db, b = new IndexBuilder(m.slots));
+        if (b !== null && !b.add(m.hashes)) builders.set(m.db, null);
+        break;
+      }
+      case "index-end": {
+        const b = builders.get(m.db) ?? null;
+        builders.delete(m.db);
+        if (b === null) {
+          reply({ op: "index", db: m.db, index: null, candidates: null });
+        } else {
+          const candidates = b.candidates();
+          scope.postMessage({ op: "index", db: m.db, index: b.index, candidates }, [
+            b.index.buffer,
+            candidates.buffer,
+          ]);
+        }
+        break;
+      }
     }
   } catch (e) {
     file?.abort();

@@ -13,6 +13,7 @@ import { ListValue } from "../types/list.ts";
 import { SetValue } from "../types/set.ts";
 import { HashValue } from "../types/hash.ts";
 import { ZSet } from "../types/zset.ts";
+import { intsetDecode } from "./rdb/intset.ts";
 
 /** The neutral form of `v`, sharing no mutable state with it. */
 export function toRdbValue(v: Value): RdbValue {
@@ -82,16 +83,24 @@ export function fromRdbValue(r: RdbValue, lim: ValueLimits): Value | null {
       return ListValue.from(r.items, lim.listFill);
     }
     case "set": {
-      if (r.members.length === 0) return null;
+      const n = r.count ?? r.members.length;
+      if (n === 0) return null;
       // rdbLoadObject keeps a loaded intset as it is (its width too) unless it is too big.
-      if (r.blob !== undefined && r.members.length <= lim.setMaxIntset) {
+      if (r.blob !== undefined && n <= lim.setMaxIntset) {
         const s = SetValue.fromIntsetBlob(r.blob);
         if (s !== null) return s;
       }
       // Otherwise its rules: intset when small enough and all integers.
-      return SetValue.fromMembers(r.members, lim.setMaxIntset);
+      const members = r.count === undefined ? r.members : intsetMembers(r.blob!);
+      return SetValue.fromMembers(members, lim.setMaxIntset);
     }
     case "hash":
+      if (r.packed !== undefined) {
+        // The reader built the packed form itself (its packedHashes option).
+        const h = HashValue.fromPacked(r.packed);
+        if (r.count! > lim.hash.entries) h.convert();
+        return h;
+      }
       if (r.entries.length === 0) return null;
       // Redis 7.0 keeps a loaded listpack unless it has too many entries (long values
       // do not convert it).
@@ -102,6 +111,12 @@ export function fromRdbValue(r: RdbValue, lim: ValueLimits): Value | null {
           : lim.hash,
       );
     case "zset": {
+      if (r.packed !== undefined) {
+        // The reader built the packed form itself (its packedZsets option).
+        const z = ZSet.fromPacked(r.packed);
+        if (r.count! > lim.zset.entries) z.convertToSkiplist();
+        return z;
+      }
       const n = r.entries.length;
       if (n === 0) return null;
       // Rank order is what ZSet.fromSorted takes; the reader already gives it for a
@@ -125,6 +140,13 @@ export function fromRdbValue(r: RdbValue, lim: ValueLimits): Value | null {
       return ZSet.fromSorted(members, scores, lim.zset);
     }
   }
+}
+
+/** The members of an intset blob (Latin-1) the reader validated and left undecoded. */
+function intsetMembers(blob: string): string[] {
+  const bytes = new Uint8Array(blob.length);
+  for (let i = 0; i < blob.length; i++) bytes[i] = blob.charCodeAt(i);
+  return intsetDecode(bytes);
 }
 
 function compareRank(a: [string, number], b: [string, number]): number {

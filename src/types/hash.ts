@@ -299,6 +299,16 @@ export class HashValue implements Collection {
     return typeof this.d === "string" ? null : this.d.slot;
   }
 
+  /**
+   * A listpack hash over `packed`, a buffer in this module's packed form (count, then
+   * length-prefixed fields and values) that the caller built and checked: no field twice.
+   */
+  static fromPacked(packed: string): HashValue {
+    const h = new HashValue();
+    h.d = packed;
+    return h;
+  }
+
   /** Deep copy with the same encoding (Redis's hashTypeDup). */
   clone(): HashValue {
     const h = new HashValue();

@@ -126,15 +126,23 @@ export class ListValue implements Collection {
 
   /**
    * A list with exactly these node boundaries: RDB loading keeps a file's nodes
-   * (quicklistAppendListpack, no re-splitting or merging). Empty nodes are skipped.
+   * (quicklistAppendListpack, no re-splitting or merging). Empty nodes are skipped. The
+   * list takes the arrays as they are (the reader's are its own).
    */
   static fromNodes(nodes: string[][], fill = -2): ListValue {
     const l = new ListValue(fill);
-    for (const items of nodes) {
+    let n = 0;
+    for (let i = 0; i < nodes.length; i++) if (nodes[i].length !== 0) n++;
+    // Sized exactly: a push onto [] would give each small list 17 slots.
+    const own = new Array<ListNode>(n);
+    let j = 0;
+    for (let i = 0; i < nodes.length; i++) {
+      const items = nodes[i];
       if (items.length === 0) continue;
-      l.nodes.push(newNode(items.slice()));
+      own[j++] = newNode(items);
       l.length += items.length;
     }
+    l.nodes = own;
     return l;
   }
 

@@ -247,8 +247,10 @@ export class SetValue implements Collection {
   }
 
   /**
-   * A set over an intset blob as Redis stores it (RDB loading). Returns null if the blob
-   * is malformed (bad encoding, length mismatch, values not strictly ascending).
+   * A set over an intset blob as Redis stores it (RDB loading), which it keeps: `blob`
+   * must be a string of its own (the reader's are), not a slice of a larger one. Returns
+   * null if the blob is malformed (bad encoding, length mismatch, values not strictly
+   * ascending).
    */
   static fromIntsetBlob(blob: string): SetValue | null {
     if (blob.length < 8) return null;
@@ -264,7 +266,7 @@ export class SetValue implements Collection {
       ph = eHi;
       pl = eLo;
     }
-    return new SetValue(copyString(blob));
+    return new SetValue(blob);
   }
 
   get type(): string {

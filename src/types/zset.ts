@@ -102,6 +102,64 @@ export function lpScoreRepr(score: number): string {
 
 // ---- the packed listpack -------------------------------------------------------------------
 
+/** packEntries' output: the packed form in `bytes[0, len)`. */
+export const packedEntries = { bytes: new Uint8Array(1024), len: 0 };
+
+/**
+ * Writes the packed form of `n` entries, given in rank order, into `packedEntries`: entry
+ * `i` is the member `src[mStart[i], mStart[i] + mLen[i])` with `scores[i]`. RDB loading
+ * builds a small zset this way, with no string per member.
+ */
+export function packEntries(
+  src: Uint8Array,
+  mStart: Int32Array,
+  mLen: Int32Array,
+  scores: Float64Array,
+  n: number,
+): void {
+  let need = 0;
+  for (let i = 0; i < n; i++) need += mLen[i] + 14; // header <= 5 bytes, score <= 8
+  if (packedEntries.bytes.length < need) packedEntries.bytes = new Uint8Array(2 * need);
+  const out = packedEntries.bytes;
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    let score = scores[i];
+    if (score === 0) score = 0;
+    const fmt = scoreFormat(score);
+    const len = mLen[i];
+    let h = len * (SC_MASK + 1) + fmt;
+    while (h >= 128) {
+      out[o++] = (h % 128) | 128;
+      h = Math.floor(h / 128);
+    }
+    out[o++] = h;
+    const from = mStart[i];
+    for (let k = 0; k < len; k++) out[o++] = src[from + k];
+    switch (fmt) {
+      case SC_I8:
+        out[o++] = score & 255;
+        break;
+      case SC_I16:
+        out[o++] = score & 255;
+        out[o++] = (score >> 8) & 255;
+        break;
+      case SC_F16:
+        f16[0] = score;
+        out[o++] = u8h[0];
+        out[o++] = u8h[1];
+        break;
+      case SC_F32:
+        f32[0] = score;
+        for (let k = 0; k < 4; k++) out[o++] = u8f[k];
+        break;
+      default:
+        f64[0] = score;
+        for (let k = 0; k < 8; k++) out[o++] = u8[k];
+    }
+  }
+  packedEntries.len = o;
+}
+
 const f64 = new Float64Array(1);
 const u8 = new Uint8Array(f64.buffer);
 const f32 = new Float32Array(1);
@@ -421,6 +479,16 @@ export class ZSet implements Collection {
   private lpCut(from: number, to: number): void {
     const s = this.d as string;
     this.d = flat3(s.slice(0, from), s.slice(to), "");
+  }
+
+  /**
+   * A listpack zset over `packed`, a buffer of this module's packed form (from
+   * packEntries) whose entries are in rank order with no member twice.
+   */
+  static fromPacked(packed: string): ZSet {
+    const z = new ZSet();
+    z.d = packed;
+    return z;
   }
 
   /** Switches to the skiplist form (never back: only new built values are compact). */

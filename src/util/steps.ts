@@ -5,7 +5,13 @@
  * while clients get -LOADING, as Redis's processEventsWhileBlocked).
  */
 
-/** Runs `gen` to completion without yielding to the event loop. */
+/** What a step yields: nothing, or a Promise to await before the next step. */
+export type Step = void | Promise<void>;
+
+/**
+ * Runs `gen` to completion without yielding to the event loop. A step that yields a
+ * Promise (waiting on a Worker) is for runStepsAsync: here it is a plain step.
+ */
 export function runSteps<T>(gen: Generator<unknown, T, void>): T {
   while (true) {
     const r = gen.next();
@@ -13,7 +19,11 @@ export function runSteps<T>(gen: Generator<unknown, T, void>): T {
   }
 }
 
-/** Runs `gen`, letting the event loop in whenever a slice took `sliceMs` or more. */
+/**
+ * Runs `gen`, letting the event loop in whenever a slice took `sliceMs` or more, or at
+ * once when a step yields a Promise (it waits on something outside the thread): that is
+ * awaited before the next step.
+ */
 export async function runStepsAsync<T>(
   gen: Generator<unknown, T, void>,
   sliceMs = 20,
@@ -25,6 +35,12 @@ export async function runStepsAsync<T>(
     while (true) {
       const r = gen.next();
       if (r.done) return r.value;
+      if (r.value instanceof Promise) {
+        await r.value;
+        check?.();
+        t0 = performance.now();
+        continue;
+      }
       if (performance.now() - t0 >= sliceMs) {
         // A timer: measured in Deno 2.9, socket events starve behind setImmediate or
         // MessageChannel turns; only the timer phase lets the poll phase run.

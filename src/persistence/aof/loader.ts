@@ -18,7 +18,7 @@ import type { Client } from "../../server/client.ts";
 import type { AofInfo, AofManifest } from "./manifest.ts";
 import { readAofCommands } from "./stream.ts";
 import { loadRdbFileSteps } from "../rdb_file.ts";
-import { debugDelay, runSteps } from "../../util/steps.ts";
+import { debugDelay, runSteps, type Step } from "../../util/steps.ts";
 import { valueLimits } from "../values.ts";
 
 /** Redis's AOF_OK / AOF_NOT_EXIST / AOF_EMPTY / AOF_OPEN_ERR / AOF_FAILED / AOF_TRUNCATED. */
@@ -112,7 +112,7 @@ export function* loadSingleAppendOnlyFileSteps(
   name: string,
   isLast: boolean,
   opts: AofLoadOptions,
-): Generator<void, { status: AofLoadStatus; error?: string }, void> {
+): Generator<Step, { status: AofLoadStatus; error?: string }, void> {
   const log = server.logger;
   const path = join(opts.dirPath, name);
   const size = fileSize(path);
@@ -269,7 +269,7 @@ export function* loadAppendOnlyFilesSteps(
   server: Server,
   am: AofManifest,
   opts: AofLoadOptions,
-): Generator<void, AofLoadResult, void> {
+): Generator<Step, AofLoadResult, void> {
   const log = server.logger;
   const files: AofInfo[] = [...(am.base ? [am.base] : []), ...am.incrs];
   if (files.length === 0) return { status: "not_exist", totalSize: 0, baseSize: 0 };

@@ -12,6 +12,21 @@ import { BlobError, int64ToString, stringToInt64 } from "./types.ts";
  * empty, strictly ascending). Members come back as decimal strings in ascending order.
  */
 export function intsetDecode(blob: Uint8Array, start = 0, end = blob.length): string[] {
+  const out: string[] = [];
+  intsetWalk(blob, start, end, out);
+  return out;
+}
+
+/**
+ * Validates an intset as intsetDecode does and returns its member count, without a
+ * string per member (a loader that keeps the blob as it is needs no more).
+ */
+export function intsetCount(blob: Uint8Array, start = 0, end = blob.length): number {
+  return intsetWalk(blob, start, end, null);
+}
+
+/** Validates `blob[start, end)`; appends the members to `out` unless it is null. */
+function intsetWalk(blob: Uint8Array, start: number, end: number, out: string[] | null): number {
   const size = end - start;
   if (size < 8) throw new BlobError(`intset of ${size} bytes is shorter than its header`, 0);
   const enc = u32le(blob, start);
@@ -27,7 +42,6 @@ export function intsetDecode(blob: Uint8Array, start = 0, end = blob.length): st
     );
   }
   if (count === 0) throw new BlobError("intset is empty", 4);
-  const out: string[] = new Array(count);
   let p = start + 8;
   if (enc === 8) {
     let prevHi = 0;
@@ -38,7 +52,7 @@ export function intsetDecode(blob: Uint8Array, start = 0, end = blob.length): st
       if (i > 0 && (hi < prevHi || (hi === prevHi && lo <= prevLo))) throw unordered(i, p - start);
       prevHi = hi;
       prevLo = lo;
-      out[i] = int64ToString(hi, lo);
+      if (out !== null) out.push(int64ToString(hi, lo));
     }
   } else {
     let prev = -Infinity;
@@ -48,10 +62,10 @@ export function intsetDecode(blob: Uint8Array, start = 0, end = blob.length): st
         : blob[p] | (blob[p + 1] << 8) | (blob[p + 2] << 16) | (blob[p + 3] << 24);
       if (v <= prev) throw unordered(i, p - start);
       prev = v;
-      out[i] = String(v);
+      if (out !== null) out.push(String(v));
     }
   }
-  return out;
+  return count;
 }
 
 function unordered(i: number, at: number): BlobError {

@@ -37,6 +37,74 @@ function backlenSize(l: number): number {
  * add up, with the offset relative to `start`.
  */
 export function listpackDecode(blob: Uint8Array, start = 0, end = blob.length): string[] {
+  const numele = end - start >= HDR ? blob[start + 4] | (blob[start + 5] << 8) : 0;
+  const out: string[] = numele !== NUMELE_UNKNOWN ? new Array(numele) : [];
+  walk(blob, start, end, out);
+  return out;
+}
+
+/** listpackPacked's output: `bytes[0, len)`, of which the first `head` are the caller's. */
+export const packed = { bytes: new Uint8Array(4096), len: 0 };
+
+/**
+ * Validates a listpack as listpackDecode does, and writes its elements into
+ * `packed.bytes` after `head` bytes left for the caller, each as its length (one byte,
+ * or 0xff and a u32le from 255 on) then its bytes: the packed form of hash.ts, built with
+ * no string per element. Returns the element count.
+ */
+export function listpackPacked(blob: Uint8Array, start: number, end: number, head: number): number {
+  packed.len = head;
+  return walk(blob, start, end, null);
+}
+
+/** Makes room for `n` more bytes in `packed`. */
+function packRoom(n: number): void {
+  if (packed.len + n <= packed.bytes.length) return;
+  const grown = new Uint8Array(Math.max(2 * packed.bytes.length, packed.len + n));
+  grown.set(packed.bytes.subarray(0, packed.len));
+  packed.bytes = grown;
+}
+
+function packLength(n: number): void {
+  packRoom(5 + n);
+  const b = packed.bytes;
+  if (n < 255) {
+    b[packed.len++] = n;
+  } else {
+    b[packed.len] = 255;
+    b[packed.len + 1] = n & 255;
+    b[packed.len + 2] = (n >>> 8) & 255;
+    b[packed.len + 3] = (n >>> 16) & 255;
+    b[packed.len + 4] = (n >>> 24) & 255;
+    packed.len += 5;
+  }
+}
+
+function packBytes(blob: Uint8Array, from: number, to: number): void {
+  packLength(to - from);
+  const b = packed.bytes;
+  if (to - from > 32) {
+    b.set(blob.subarray(from, to), packed.len);
+    packed.len += to - from;
+    return;
+  }
+  // Most elements are short: a loop beats a subarray view per element.
+  let o = packed.len;
+  for (let i = from; i < to; i++) b[o++] = blob[i];
+  packed.len = o;
+}
+
+function packString(s: string): void {
+  packLength(s.length);
+  const b = packed.bytes;
+  for (let i = 0; i < s.length; i++) b[packed.len++] = s.charCodeAt(i);
+}
+
+/**
+ * The decoder: validates `blob[start, end)` and hands each element to `out` (a string
+ * each), or, when `out` is null, to `packed`. Returns the element count.
+ */
+function walk(blob: Uint8Array, start: number, end: number, out: string[] | null): number {
   const size = end - start;
   if (size < HDR + 1) {
     throw new BlobError(`listpack of ${size} bytes is shorter than its header (7 bytes)`, 0);
@@ -56,14 +124,16 @@ export function listpackDecode(blob: Uint8Array, start = 0, end = blob.length): 
     );
   }
   const numele = blob[start + 4] | (blob[start + 5] << 8);
-  const out: string[] = numele !== NUMELE_UNKNOWN ? new Array(numele) : [];
   let count = 0;
   let p = start + HDR;
   const last = end - 1; // the terminator
   while (p < last) {
     const at = p;
     const b = blob[p];
-    let value: string;
+    // An integer's decimal form, or "" for a string element held in blob[sa, sb).
+    let value = "";
+    let sa = 0;
+    let sb = 0;
     let encLen: number; // size of encoding + data
     if (b < 0x80) {
       value = String(b);
@@ -72,7 +142,8 @@ export function listpackDecode(blob: Uint8Array, start = 0, end = blob.length): 
       const len = b & 0x3f;
       encLen = 1 + len;
       if (p + encLen > last) throw overflow(at, start, encLen);
-      value = latin1(blob, p + 1, p + encLen);
+      sa = p + 1;
+      sb = p + encLen;
     } else if (b < 0xe0) {
       if (p + 2 > last) throw overflow(at, start, 2);
       let v = ((b & 0x1f) << 8) | blob[p + 1];
@@ -84,7 +155,8 @@ export function listpackDecode(blob: Uint8Array, start = 0, end = blob.length): 
       const len = ((b & 0x0f) << 8) | blob[p + 1];
       encLen = 2 + len;
       if (p + encLen > last) throw overflow(at, start, encLen);
-      value = latin1(blob, p + 2, p + encLen);
+      sa = p + 2;
+      sb = p + encLen;
     } else {
       switch (b) {
         case 0xf0: {
@@ -93,7 +165,8 @@ export function listpackDecode(blob: Uint8Array, start = 0, end = blob.length): 
             (blob[p + 4] << 24)) >>> 0;
           encLen = 5 + len;
           if (p + encLen > last) throw overflow(at, start, encLen);
-          value = latin1(blob, p + 5, p + encLen);
+          sa = p + 5;
+          sb = p + encLen;
           break;
         }
         case 0xf1: {
@@ -155,8 +228,14 @@ export function listpackDecode(blob: Uint8Array, start = 0, end = blob.length): 
       );
     }
     p += encLen + bl;
-    if (count < out.length) out[count] = value;
-    else out.push(value);
+    if (out === null) {
+      if (value === "") packBytes(blob, sa, sb);
+      else packString(value);
+    } else {
+      if (value === "") value = latin1(blob, sa, sb);
+      if (count < out.length) out[count] = value;
+      else out.push(value);
+    }
     count++;
   }
   if (p !== last) {
@@ -165,7 +244,7 @@ export function listpackDecode(blob: Uint8Array, start = 0, end = blob.length): 
   if (numele !== NUMELE_UNKNOWN && numele !== count) {
     throw new BlobError(`listpack header says ${numele} elements but it holds ${count}`, 4);
   }
-  return out;
+  return count;
 }
 
 function overflow(at: number, start: number, need: number): BlobError {

@@ -16,8 +16,9 @@
  * encodings (the `encoding` hints say what the file used).
  */
 import { Crc64, readU64LE } from "./crc64.ts";
-import { intsetDecode } from "./intset.ts";
-import { listpackDecode } from "./listpack.ts";
+import { intsetCount, intsetDecode } from "./intset.ts";
+import { listpackDecode, listpackPacked, packed } from "./listpack.ts";
+import { packedEntries, packEntries } from "../../types/zset.ts";
 import { lzfDecompressInto } from "./lzf.ts";
 import {
   BlobError,
@@ -57,6 +58,22 @@ export interface RdbReadOptions {
   externalChecksum?: boolean;
   /** Fill `nodes` on lists with the quicklist node boundaries (default false). */
   listNodes?: boolean;
+  /**
+   * Intset sets come back as `blob` and `count` with `members` left empty (validated all
+   * the same): for a loader that keeps the blob as it is (default false).
+   */
+  intsetBlobs?: boolean;
+  /**
+   * Listpack hashes of up to PACKED_MAX pairs come back as `packed` (hash.ts's
+   * packed form) and `count`, with `entries` left empty: no string per field and value
+   * for a loader that keeps them packed (default false).
+   */
+  packedHashes?: boolean;
+  /**
+   * Listpack sorted sets of up to PACKED_MAX entries come back as `packed` (zset.ts's
+   * packed form) and `count`, with `entries` left empty (default false).
+   */
+  packedZsets?: boolean;
   /** Refuse SELECTDB beyond this many databases (default 16, Redis's `databases`). */
   databases?: number;
 }
@@ -499,6 +516,11 @@ export class RdbParser {
       }
       case RdbType.SET_INTSET: {
         this.readBlob();
+        if (this.opts.intsetBlobs) {
+          const count = this.decode(intsetCount);
+          const blob = latin1(this.bb, this.bs, this.be);
+          return { type: "set", members: [], count, intset: true, encoding: "intset", blob };
+        }
         const members = this.decode(intsetDecode);
         const blob = latin1(this.bb, this.bs, this.be);
         return { type: "set", members, intset: true, encoding: "intset", blob };
@@ -513,6 +535,17 @@ export class RdbParser {
       case RdbType.ZSET_ZIPLIST:
       case RdbType.ZSET_LISTPACK: {
         this.readBlob();
+        if (type === RdbType.ZSET_LISTPACK && this.opts.packedZsets) {
+          const n = this.decode(packElements);
+          if (n === 0) return null;
+          // Odd, a bad score, out of rank order or a member twice: the path below says
+          // so, or sorts.
+          if ((n & 1) === 0 && n <= 2 * PACKED_MAX && packedZsetEntries(n >>> 1)) {
+            packEntries(packed.bytes, fieldStarts, fieldLens, entryScores, n >>> 1);
+            const s = latin1(packedEntries.bytes, 0, packedEntries.len);
+            return { type: "zset", entries: [], packed: s, count: n >>> 1, encoding: "listpack" };
+          }
+        }
         const flat = this.decode(type === RdbType.ZSET_ZIPLIST ? ziplistDecode : listpackDecode);
         if (flat.length & 1) throw this.blobErr("sorted set blob has an odd number of elements");
         if (flat.length === 0) return null;
@@ -534,6 +567,18 @@ export class RdbParser {
       case RdbType.HASH_ZIPLIST:
       case RdbType.HASH_LISTPACK: {
         this.readBlob();
+        if (type === RdbType.HASH_LISTPACK && this.opts.packedHashes) {
+          const n = this.decode(packHashBody);
+          if (n === 0) return null;
+          // An odd count or a field twice: the path below says so.
+          if ((n & 1) === 0 && n <= 2 * PACKED_MAX && packedFieldsUnique()) {
+            const b = packed.bytes;
+            b[0] = n >>> 1;
+            b[1] = b[2] = b[3] = 0;
+            const s = latin1(b, 0, packed.len);
+            return { type: "hash", entries: [], packed: s, count: n >>> 1, encoding: "listpack" };
+          }
+        }
         const flat = this.decode(type === RdbType.HASH_ZIPLIST ? ziplistDecode : listpackDecode);
         if (flat.length & 1) throw this.blobErr("hash blob has an odd number of elements");
         if (flat.length === 0) return null;
@@ -566,8 +611,10 @@ export class RdbParser {
 
   private readQuicklist(v2: boolean): RdbValue | null {
     const nodeCount = this.readLen();
-    const items: string[] = [];
+    let items: string[] = [];
     const nodes: string[][] | undefined = this.opts.listNodes ? [] : undefined;
+    // With the nodes kept, a one-node list's node is its items too (most lists).
+    const oneNode = nodes !== undefined && nodeCount === 1;
     for (let i = 0; i < nodeCount; i++) {
       let container = QUICKLIST_NODE_CONTAINER_PACKED;
       if (v2) {
@@ -588,7 +635,8 @@ export class RdbParser {
         node = this.decode(v2 ? listpackDecode : ziplistDecode);
         if (node.length === 0) continue; // Redis silently skips empty nodes
       }
-      for (let k = 0; k < node.length; k++) items.push(node[k]);
+      if (oneNode) items = node;
+      else for (let k = 0; k < node.length; k++) items.push(node[k]);
       nodes?.push(node);
     }
     if (items.length === 0) return null;
@@ -928,6 +976,106 @@ export class RdbParser {
 }
 
 /** Sorts zset entries by score then member bytes, fast when already in (reverse) order. */
+/** The most pairs (entries) a hash (sorted set) may have to come back packed. */
+const PACKED_MAX = 32;
+
+/** The fields (members) found in `packed`: where each starts, and its length. */
+const fieldStarts = new Int32Array(PACKED_MAX);
+const fieldLens = new Int32Array(PACKED_MAX);
+const entryScores = new Float64Array(PACKED_MAX);
+
+/** A listpack's elements into `packed`, with no head. */
+function packElements(b: Uint8Array, s: number, e: number): number {
+  return listpackPacked(b, s, e, 0);
+}
+
+/**
+ * Reads the `n` (member, score) pairs in `packed` into fieldStarts/fieldLens and
+ * entryScores. True if every score is a number, the entries are in rank order (score,
+ * then member bytes) and no member appears twice.
+ */
+function packedZsetEntries(n: number): boolean {
+  const b = packed.bytes;
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    p = packedElement(b, p);
+    fieldStarts[i] = elementAt;
+    fieldLens[i] = elementLen;
+    p = packedElement(b, p);
+    const score = parseDouble(latin1(b, elementAt, elementAt + elementLen));
+    if (Number.isNaN(score)) return false;
+    entryScores[i] = score;
+    if (i > 0 && compareEntries(b, i - 1, i) >= 0) return false;
+  }
+  // Rank order makes equal (score, member) pairs adjacent; the same member with two
+  // scores is not, so compare members too (n <= 32).
+  for (let i = 1; i < n; i++) {
+    for (let j = 0; j < i; j++) if (sameBytes(b, fieldStarts[i], fieldLens[i], j)) return false;
+  }
+  return true;
+}
+
+/** Set by packedElement: where the element's bytes start in `packed`, and how many. */
+let elementAt = 0;
+let elementLen = 0;
+
+/** Reads the length-prefixed element at `p` of `b`; returns the position after it. */
+function packedElement(b: Uint8Array, p: number): number {
+  let n = b[p];
+  let at = p + 1;
+  if (n === 255) {
+    n = (b[p + 1] | (b[p + 2] << 8) | (b[p + 3] << 16) | (b[p + 4] << 24)) >>> 0;
+    at = p + 5;
+  }
+  elementAt = at;
+  elementLen = n;
+  return at + n;
+}
+
+/** Rank order of packed entries i and j: by score, then by member bytes. */
+function compareEntries(b: Uint8Array, i: number, j: number): number {
+  if (entryScores[i] !== entryScores[j]) return entryScores[i] < entryScores[j] ? -1 : 1;
+  const li = fieldLens[i];
+  const lj = fieldLens[j];
+  const si = fieldStarts[i];
+  const sj = fieldStarts[j];
+  for (let k = 0; k < li && k < lj; k++) {
+    if (b[si + k] !== b[sj + k]) return b[si + k] - b[sj + k];
+  }
+  return li - lj;
+}
+
+/** True if bytes [at, at + len) equal field (member) `j`'s. */
+function sameBytes(b: Uint8Array, at: number, len: number, j: number): boolean {
+  if (fieldLens[j] !== len) return false;
+  const s = fieldStarts[j];
+  for (let k = 0; k < len; k++) if (b[s + k] !== b[at + k]) return false;
+  return true;
+}
+
+/** A listpack hash's elements into `packed`, after the 4 bytes of hash.ts's header. */
+function packHashBody(b: Uint8Array, s: number, e: number): number {
+  return listpackPacked(b, s, e, 4);
+}
+
+/** True if no field of the pairs in `packed` (after its header) appears twice. */
+function packedFieldsUnique(): boolean {
+  const b = packed.bytes;
+  const end = packed.len;
+  // Field starts and lengths: every other element.
+  const starts = fieldStarts;
+  const lens = fieldLens;
+  let fields = 0;
+  for (let i = 0, p = 4; p < end; i++) {
+    p = packedElement(b, p);
+    if ((i & 1) !== 0) continue;
+    for (let j = 0; j < fields; j++) if (sameBytes(b, elementAt, elementLen, j)) return false;
+    starts[fields] = elementAt;
+    lens[fields++] = elementLen;
+  }
+  return true;
+}
+
 function sortByRank(entries: [string, number][]): void {
   const n = entries.length;
   let asc = true;
