@@ -31,6 +31,7 @@ import {
   SortedIndex,
 } from "./skiplist.ts";
 import { formatScore } from "../util/double.ts";
+import { copyString } from "./hash.ts";
 
 export { formatScore };
 
@@ -500,7 +501,8 @@ export class ZSet implements Collection {
     const scores: number[] = [];
     for (let p = 0; p < s.length; p = ms + ml + sl) {
       head(s, p);
-      members.push(s.slice(ms, ms + ml));
+      // A copy: a slice of 13+ chars would keep the whole old listpack alive.
+      members.push(copyString(s.slice(ms, ms + ml)));
       scores.push(decScore(s, ms + ml));
     }
     this.d = SortedIndex.fromSorted(members, scores);
