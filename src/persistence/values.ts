@@ -15,7 +15,10 @@ import { HashValue } from "../types/hash.ts";
 import { ZSet } from "../types/zset.ts";
 import { intsetDecode } from "./rdb/intset.ts";
 
-/** The neutral form of `v`, sharing no mutable state with it. */
+/**
+ * The neutral form of `v`, to be read at once: a list's node arrays are `v`'s own, so it
+ * must not be kept across a change to `v` (a snapshot keeps clones for that).
+ */
 export function toRdbValue(v: Value): RdbValue {
   if (typeof v === "string") return { type: "string", value: v };
   if (v instanceof ListValue) {
@@ -23,7 +26,9 @@ export function toRdbValue(v: Value): RdbValue {
       type: "list",
       items: [],
       encoding: "quicklist",
-      nodes: v.nodes.map((n) => n.items.slice()),
+      // The nodes' own arrays (a snapshot's chunk is cloned by postMessage): a copy here
+      // only made garbage.
+      nodes: v.nodes.map((n) => n.items),
     };
   }
   if (v instanceof SetValue) {

@@ -301,6 +301,18 @@ export function listpackSize(items: readonly string[]): number {
  * ```
  */
 export function listpackEncode(items: readonly string[]): Uint8Array {
+  const n = listpackEncodeInto(items);
+  return encoded.bytes.slice(0, n);
+}
+
+/** listpackEncodeInto's output buffer: the listpack is `bytes[0, n)`, until the next call. */
+export const encoded = { bytes: new Uint8Array(1024) };
+
+/**
+ * listpackEncode into `encoded.bytes` (reused: an RDB writer saving a million small
+ * collections then allocates no array per listpack). Returns the listpack's size.
+ */
+export function listpackEncodeInto(items: readonly string[]): number {
   const n = items.length;
   if (ints.length < n) ints = new Float64Array(n * 2);
   if (bigs.length) bigs = [];
@@ -310,7 +322,10 @@ export function listpackEncode(items: readonly string[]): Uint8Array {
     total += l + backlenSize(l);
   }
   if (total > 0xffffffff) throw new RangeError("listpack would exceed 4 GB");
-  const out = new Uint8Array(total);
+  if (encoded.bytes.length < total) {
+    encoded.bytes = new Uint8Array(Math.max(total, 2 * encoded.bytes.length));
+  }
+  const out = encoded.bytes;
   out[0] = total;
   out[1] = total >>> 8;
   out[2] = total >>> 16;
@@ -377,7 +392,7 @@ export function listpackEncode(items: readonly string[]): Uint8Array {
     p = writeBacklen(out, p, p - start);
   }
   out[p] = EOF;
-  return out;
+  return total;
 }
 
 /** lpEncodeBacklen: most significant 7-bit group first, continuation bit on all but it. */

@@ -18,7 +18,7 @@
  */
 import { Crc64 } from "./crc64.ts";
 import { intsetEncode } from "./intset.ts";
-import { listpackEncode } from "./listpack.ts";
+import { encoded, listpackEncodeInto } from "./listpack.ts";
 import { lzfCompress, lzfCompressInto } from "./lzf.ts";
 import {
   d2string,
@@ -481,18 +481,21 @@ export class RdbWriter {
             this.rawString(node[0]);
           } else {
             s.len(QUICKLIST_NODE_CONTAINER_PACKED);
-            this.rawBytes(listpackEncode(node));
+            this.rawListpack(node);
           }
         }
         return;
       }
-      case RdbType.SET_INTSET:
-        this.rawBytes(
-          (value as RdbSet).blob !== undefined
-            ? latin1Bytes((value as RdbSet).blob!)
-            : intsetEncode((value as RdbSet).members)!,
-        );
+      case RdbType.SET_INTSET: {
+        const blob = (value as RdbSet).blob;
+        if (blob === undefined) {
+          this.rawBytes(intsetEncode((value as RdbSet).members)!);
+          return;
+        }
+        if (scratch.length < blob.length) scratch = new Uint8Array(2 * blob.length);
+        this.rawScratch(scratch, writeLatin1(scratch, 0, blob));
         return;
+      }
       case RdbType.SET: {
         const m = (value as { members: string[] }).members;
         s.len(m.length);
@@ -506,7 +509,7 @@ export class RdbWriter {
           flat[2 * i] = e[i][0];
           flat[2 * i + 1] = d2string(e[i][1]);
         }
-        this.rawBytes(listpackEncode(flat));
+        this.rawListpack(flat);
         return;
       }
       case RdbType.ZSET_2: {
@@ -527,7 +530,7 @@ export class RdbWriter {
           flat[2 * i] = e[i][0];
           flat[2 * i + 1] = e[i][1];
         }
-        this.rawBytes(listpackEncode(flat));
+        this.rawListpack(flat);
         return;
       }
       case RdbType.HASH: {
@@ -624,6 +627,25 @@ export class RdbWriter {
     if (this.compression && n > 20 && this.lzfShared(b, n)) return;
     s.len(n);
     s.bytes(b);
+  }
+
+  /** rawBytes of the listpack of `items`, encoded in a reused buffer. */
+  private rawListpack(items: readonly string[]): void {
+    // The size first: encoding may grow (replace) the buffer.
+    const n = listpackEncodeInto(items);
+    this.rawScratch(encoded.bytes, n);
+  }
+
+  /** rawBytes for `b[0, n)` of a buffer the caller reuses at once (copied, never kept). */
+  private rawScratch(b: Uint8Array, n: number): void {
+    const s = this.sink;
+    if (n <= 11) {
+      const v = stringToInt64(latin1(b, 0, n));
+      if (typeof v === "number" && s.encodedInt(v)) return;
+    }
+    if (this.compression && n > 20 && this.lzfShared(b, n)) return;
+    s.len(n);
+    s.copy(b, n);
   }
 
   /**
