@@ -10,7 +10,7 @@ import { unlinkSync } from "node:fs";
 import { setTimeout as later } from "node:timers";
 import type { Server } from "../server/server.ts";
 import { Snapshot } from "./snapshot.ts";
-import { toRdbValue } from "./values.ts";
+import { toTransferValue } from "./values.ts";
 import type { WorkerReply, WorkerRequest } from "./snapshot_worker.ts";
 import type { RdbValue } from "./rdb/types.ts";
 import { spawnSnapshotWorker } from "./worker_spawn.ts";
@@ -199,7 +199,7 @@ export class SnapshotJob {
           this.post({ op: "db", db: e.db, keys: sizes[e.db][0], expires: sizes[e.db][1] });
         }
         keys.push(e.key);
-        values.push(typeof e.value === "string" ? e.value : toRdbValue(e.value));
+        values.push(typeof e.value === "string" ? e.value : toTransferValue(e.value));
         expires.push(e.expireAt ?? -1);
       }
       flush();

@@ -25,6 +25,7 @@ import { RdbFileWriter } from "./rdb_file.ts";
 import { Crc64 } from "./rdb/crc64.ts";
 import { AofBaseFileWriter } from "./aof/base_file.ts";
 import { IndexBuilder } from "../keyspace/keytable.ts";
+import { fromTransferValue } from "./values.ts";
 import type { RdbValue } from "./rdb/types.ts";
 import type { RdbWriterOptions } from "./rdb/writer.ts";
 
@@ -164,7 +165,7 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
           const exp = m.expires[i];
           file!.entry(
             m.keys[i],
-            typeof v === "string" ? { type: "string", value: v } : v,
+            typeof v === "string" ? { type: "string", value: v } : fromTransferValue(v),
             exp < 0 ? undefined : exp,
           );
         }

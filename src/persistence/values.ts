@@ -54,6 +54,43 @@ export function toRdbValue(v: Value): RdbValue {
   throw new Error(`cannot save a value of type ${v.type}`);
 }
 
+/**
+ * toRdbValue for a snapshot's Worker: a listpack hash or sorted set goes as its packed
+ * buffer (one string to clone instead of a pair array and two strings per entry) and an
+ * intset as its blob; fromTransferValue, in the Worker, expands them for the writers.
+ */
+export function toTransferValue(v: Value): RdbValue {
+  if (v instanceof HashValue) {
+    const packed = v.packedForm();
+    if (packed !== null) {
+      return { type: "hash", entries: [], packed, count: v.size, encoding: "listpack" };
+    }
+  } else if (v instanceof ZSet) {
+    const packed = v.packedForm();
+    if (packed !== null) {
+      return { type: "zset", entries: [], packed, count: v.size, encoding: "listpack" };
+    }
+  } else if (v instanceof SetValue) {
+    const blob = v.intsetBlob();
+    if (blob !== null) {
+      return { type: "set", members: [], count: v.size, intset: true, encoding: "intset", blob };
+    }
+  }
+  return toRdbValue(v);
+}
+
+/** The writers' form of what toTransferValue sent. */
+export function fromTransferValue(r: RdbValue): RdbValue {
+  if (r.type === "hash" && r.packed !== undefined) {
+    return toRdbValue(HashValue.fromPacked(r.packed));
+  }
+  if (r.type === "zset" && r.packed !== undefined) return toRdbValue(ZSet.fromPacked(r.packed));
+  if (r.type === "set" && r.count !== undefined) {
+    return toRdbValue(SetValue.fromIntsetBlob(r.blob!)!);
+  }
+  return r;
+}
+
 /** Encoding limits from the configuration, read once per load. */
 export interface ValueLimits {
   listFill: number;

@@ -147,6 +147,11 @@ export class HashValue implements Collection {
     return typeof this.d === "string";
   }
 
+  /** The packed listpack buffer (see fromPacked), or null for the hashtable form. */
+  packedForm(): string | null {
+    return typeof this.d === "string" ? this.d : null;
+  }
+
   get size(): number {
     const d = this.d;
     return typeof d === "string" ? readU32(d, 0) : d.fields.length;

@@ -362,6 +362,11 @@ export class ZSet implements Collection {
     return typeof this.d === "string";
   }
 
+  /** The packed listpack buffer (see fromPacked), or null for the skiplist form. */
+  packedForm(): string | null {
+    return typeof this.d === "string" ? this.d : null;
+  }
+
   /** The skiplist-encoded form, or null while compact. */
   get zs(): SortedIndex | null {
     return typeof this.d === "string" ? null : this.d;
