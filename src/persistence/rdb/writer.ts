@@ -493,7 +493,7 @@ export class RdbWriter {
           return;
         }
         if (scratch.length < blob.length) scratch = new Uint8Array(2 * blob.length);
-        this.rawScratch(scratch, writeLatin1(scratch, 0, blob));
+        this.rawBytes(scratch, writeLatin1(scratch, 0, blob), true);
         return;
       }
       case RdbType.SET: {
@@ -616,9 +616,11 @@ export class RdbWriter {
     s.latin1(str);
   }
 
-  /** rdbSaveRawString for bytes we own (a listpack or intset blob). */
-  private rawBytes(b: Uint8Array): void {
-    const n = b.length;
+  /**
+   * rdbSaveRawString for the bytes `b[0, n)`: a blob we own (a large one is kept without a
+   * copy) or, with `reused`, a buffer the caller reuses at once (always copied).
+   */
+  private rawBytes(b: Uint8Array, n = b.length, reused = false): void {
     const s = this.sink;
     if (n <= 11) {
       const v = stringToInt64(latin1(b, 0, n));
@@ -626,26 +628,15 @@ export class RdbWriter {
     }
     if (this.compression && n > 20 && this.lzfShared(b, n)) return;
     s.len(n);
-    s.bytes(b);
+    if (reused) s.copy(b, n);
+    else s.bytes(b);
   }
 
   /** rawBytes of the listpack of `items`, encoded in a reused buffer. */
   private rawListpack(items: readonly string[]): void {
     // The size first: encoding may grow (replace) the buffer.
     const n = listpackEncodeInto(items);
-    this.rawScratch(encoded.bytes, n);
-  }
-
-  /** rawBytes for `b[0, n)` of a buffer the caller reuses at once (copied, never kept). */
-  private rawScratch(b: Uint8Array, n: number): void {
-    const s = this.sink;
-    if (n <= 11) {
-      const v = stringToInt64(latin1(b, 0, n));
-      if (typeof v === "number" && s.encodedInt(v)) return;
-    }
-    if (this.compression && n > 20 && this.lzfShared(b, n)) return;
-    s.len(n);
-    s.copy(b, n);
+    this.rawBytes(encoded.bytes, n, true);
   }
 
   /**
