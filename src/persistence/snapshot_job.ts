@@ -1,8 +1,8 @@
 /**
  * A background snapshot job: the fork-less equivalent of Redis's child process, shared
  * by BGSAVE and BGREWRITEAOF. It walks a point-in-time `Snapshot` in chunks sized to
- * take ~1 ms of the main thread each, converts them to the codec's neutral form and
- * posts them to the snapshot Worker, with at most a few chunks unacknowledged, so
+ * take ~1 ms of the main thread each, encodes them into bytes (chunk_codec.ts) and
+ * transfers them to the snapshot Worker, with at most a few chunks unacknowledged, so
  * neither the event loop nor memory is swamped. Also owns the spare Worker: creating
  * one costs 30-200 ms of main-thread time, which a job must not pay while clients wait.
  */
@@ -11,8 +11,8 @@ import { setTimeout as later } from "node:timers";
 import type { Server } from "../server/server.ts";
 import { Snapshot } from "./snapshot.ts";
 import { toTransferValue } from "./values.ts";
+import { ChunkEncoder } from "./chunk_codec.ts";
 import type { WorkerReply, WorkerRequest } from "./snapshot_worker.ts";
-import type { RdbValue } from "./rdb/types.ts";
 import { spawnSnapshotWorker } from "./worker_spawn.ts";
 
 /** Unacknowledged chunks allowed in flight to the Worker. */
@@ -117,6 +117,7 @@ export class SnapshotJob {
   private worker: Worker;
   private watchdog: ReturnType<typeof setTimeout>;
   private acked = 0;
+  private readonly encoder = new ChunkEncoder();
   private sent = 0;
   private wake: (() => void) | null = null;
   private resolveDone!: (ok: boolean) => void;
@@ -176,21 +177,15 @@ export class SnapshotJob {
       const t0 = performance.now();
       const chunk = this.snapshot.next(n);
       if (chunk === null) break;
-      let keys: string[] = [];
-      let values: (string | RdbValue)[] = [];
-      let expires: number[] = [];
+      const enc = this.encoder;
       const flush = () => {
-        if (keys.length === 0) return;
-        this.post({
-          op: "entries",
-          seq: ++this.sent,
-          keys,
-          values,
-          expires: Float64Array.from(expires),
-        });
-        keys = [];
-        values = [];
-        expires = [];
+        if (enc.count === 0) return;
+        const bytes = enc.take();
+        // Transferred, not cloned (chunk_codec.ts says why).
+        this.worker.postMessage(
+          { op: "entries", seq: ++this.sent, bytes } satisfies WorkerRequest,
+          [bytes.buffer as ArrayBuffer],
+        );
       };
       for (const e of chunk) {
         if (e.db !== currentDb) {
@@ -198,9 +193,11 @@ export class SnapshotJob {
           currentDb = e.db;
           this.post({ op: "db", db: e.db, keys: sizes[e.db][0], expires: sizes[e.db][1] });
         }
-        keys.push(e.key);
-        values.push(typeof e.value === "string" ? e.value : toTransferValue(e.value));
-        expires.push(e.expireAt ?? -1);
+        enc.entry(
+          e.key,
+          typeof e.value === "string" ? e.value : toTransferValue(e.value),
+          e.expireAt ?? -1,
+        );
       }
       flush();
       const took = performance.now() - t0;

@@ -26,7 +26,7 @@ import { Crc64 } from "./rdb/crc64.ts";
 import { AofBaseFileWriter } from "./aof/base_file.ts";
 import { IndexBuilder } from "../keyspace/keytable.ts";
 import { fromTransferValue } from "./values.ts";
-import type { RdbValue } from "./rdb/types.ts";
+import { decodeChunk } from "./chunk_codec.ts";
 import type { RdbWriterOptions } from "./rdb/writer.ts";
 
 export type WorkerRequest =
@@ -43,13 +43,8 @@ export type WorkerRequest =
   | {
     op: "entries";
     seq: number;
-    /**
-     * Parallel arrays, so a chunk is three objects to clone rather than three per key:
-     * a string value travels as the string itself, `expires[i]` is -1 for no TTL.
-     */
-    keys: string[];
-    values: (string | RdbValue)[];
-    expires: Float64Array;
+    /** The chunk's keys, TTLs and values (chunk_codec.ts), transferred. */
+    bytes: Uint8Array;
   }
   | { op: "end" }
   | { op: "crc-file"; path: string; size: number; ino: number }
@@ -160,15 +155,7 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
         file!.selectDb(m.db, m.keys, m.expires);
         break;
       case "entries":
-        for (let i = 0; i < m.keys.length; i++) {
-          const v = m.values[i];
-          const exp = m.expires[i];
-          file!.entry(
-            m.keys[i],
-            typeof v === "string" ? { type: "string", value: v } : fromTransferValue(v),
-            exp < 0 ? undefined : exp,
-          );
-        }
+        decodeChunk(m.bytes, (key, value, exp) => file!.entry(key, fromTransferValue(value), exp));
         reply({ op: "ack", seq: m.seq });
         break;
       case "end":
