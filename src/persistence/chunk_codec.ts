@@ -11,14 +11,17 @@
 import type { RdbValue } from "./rdb/types.ts";
 import { latin1 } from "./rdb/types.ts";
 
-const T_STRING = 0;
-const T_LIST = 1;
-const T_SET = 2;
-const T_INTSET = 3;
-const T_HASH = 4;
-const T_HASH_PACKED = 5;
-const T_ZSET = 6;
-const T_ZSET_PACKED = 7;
+/** The value tags. */
+const Tag = {
+  STRING: 0,
+  LIST: 1,
+  SET: 2,
+  INTSET: 3,
+  HASH: 4,
+  HASH_PACKED: 5,
+  ZSET: 6,
+  ZSET_PACKED: 7,
+} as const;
 
 /** Encoding hints the writers read (RdbValue.encoding), as one byte; 0 is none. */
 const ENCODINGS = [undefined, "listpack", "hashtable", "skiplist", "intset", "quicklist"] as const;
@@ -47,17 +50,17 @@ export class ChunkEncoder {
     this.view.setFloat64(this.pos, expireAt, true);
     this.pos += 8;
     if (typeof value === "string") {
-      this.buf[this.pos++] = T_STRING;
+      this.buf[this.pos++] = Tag.STRING;
       this.str(value);
       return;
     }
     switch (value.type) {
       case "string":
-        this.buf[this.pos++] = T_STRING;
+        this.buf[this.pos++] = Tag.STRING;
         this.str(value.value);
         return;
       case "list": {
-        this.buf[this.pos++] = T_LIST;
+        this.buf[this.pos++] = Tag.LIST;
         const nodes = value.nodes ?? [value.items];
         this.u32(nodes.length);
         for (const node of nodes) this.strs(node);
@@ -65,12 +68,12 @@ export class ChunkEncoder {
       }
       case "set":
         if (value.count !== undefined) {
-          this.buf[this.pos++] = T_INTSET;
+          this.buf[this.pos++] = Tag.INTSET;
           this.u32(value.count);
           this.str(value.blob!);
           return;
         }
-        this.buf[this.pos++] = T_SET;
+        this.buf[this.pos++] = Tag.SET;
         this.u8(value.intset ? 4 : encodingCode(value.encoding));
         this.strs(value.members);
         this.u8(value.blob === undefined ? 0 : 1);
@@ -78,11 +81,11 @@ export class ChunkEncoder {
         return;
       case "hash":
         if (value.packed !== undefined) {
-          this.buf[this.pos++] = T_HASH_PACKED;
+          this.buf[this.pos++] = Tag.HASH_PACKED;
           this.str(value.packed);
           return;
         }
-        this.buf[this.pos++] = T_HASH;
+        this.buf[this.pos++] = Tag.HASH;
         this.u8(encodingCode(value.encoding));
         this.u32(value.entries.length);
         for (const [f, v] of value.entries) {
@@ -92,12 +95,12 @@ export class ChunkEncoder {
         return;
       case "zset":
         if (value.packed !== undefined) {
-          this.buf[this.pos++] = T_ZSET_PACKED;
+          this.buf[this.pos++] = Tag.ZSET_PACKED;
           this.u32(value.count!);
           this.str(value.packed);
           return;
         }
-        this.buf[this.pos++] = T_ZSET;
+        this.buf[this.pos++] = Tag.ZSET;
         this.u8(encodingCode(value.encoding));
         this.u32(value.entries.length);
         for (const [m, score] of value.entries) {
@@ -190,17 +193,17 @@ export function decodeChunk(
     const tag = bytes[p++];
     let value: RdbValue;
     switch (tag) {
-      case T_STRING:
+      case Tag.STRING:
         value = { type: "string", value: str() };
         break;
-      case T_LIST: {
+      case Tag.LIST: {
         const n = u32();
         const nodes = new Array<string[]>(n);
         for (let i = 0; i < n; i++) nodes[i] = strs();
         value = { type: "list", items: [], encoding: "quicklist", nodes };
         break;
       }
-      case T_INTSET: {
+      case Tag.INTSET: {
         const count = u32();
         value = {
           type: "set",
@@ -212,7 +215,7 @@ export function decodeChunk(
         };
         break;
       }
-      case T_SET: {
+      case Tag.SET: {
         const enc = ENCODINGS[bytes[p++]];
         const members = strs();
         const blob = bytes[p++] === 1 ? str() : undefined;
@@ -220,10 +223,10 @@ export function decodeChunk(
         if (blob !== undefined) value.blob = blob;
         break;
       }
-      case T_HASH_PACKED:
+      case Tag.HASH_PACKED:
         value = { type: "hash", entries: [], packed: str(), encoding: "listpack" };
         break;
-      case T_HASH: {
+      case Tag.HASH: {
         const enc = ENCODINGS[bytes[p++]];
         const n = u32();
         const entries = new Array<[string, string]>(n);
@@ -232,12 +235,12 @@ export function decodeChunk(
         if (enc === "listpack" || enc === "hashtable") value.encoding = enc;
         break;
       }
-      case T_ZSET_PACKED: {
+      case Tag.ZSET_PACKED: {
         const count = u32();
         value = { type: "zset", entries: [], packed: str(), count, encoding: "listpack" };
         break;
       }
-      case T_ZSET: {
+      case Tag.ZSET: {
         const enc = ENCODINGS[bytes[p++]];
         const n = u32();
         const entries = new Array<[string, number]>(n);
