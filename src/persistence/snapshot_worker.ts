@@ -92,7 +92,12 @@ let crcFd = -1;
 
 /** Hashes the file at `path`, if it is the one the load opened (same size and inode). */
 function crcFile(path: string, size: number, ino: number): void {
+  // A load starts: nothing of an earlier one that ended without crc-end carries over.
+  if (crcFd >= 0) closeSync(crcFd);
   crcFd = -1;
+  crc = new Crc64();
+  crcTo = 0;
+  held = null;
   let fd = -1;
   try {
     fd = openSync(path, "r");
@@ -163,6 +168,8 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
         file = null;
         break;
       case "crc-file":
+        // Sent when a load starts, which also builds its indexes afresh.
+        builders.clear();
         crcFile(m.path, m.size, m.ino);
         break;
       case "crc-end":

@@ -14,6 +14,7 @@ import { SetValue } from "../types/set.ts";
 import { HashValue } from "../types/hash.ts";
 import { ZSet } from "../types/zset.ts";
 import { intsetDecode } from "./rdb/intset.ts";
+import { latin1Bytes } from "./rdb/types.ts";
 
 /**
  * The neutral form of `v`, to be read at once: a list's node arrays are `v`'s own, so it
@@ -26,8 +27,8 @@ export function toRdbValue(v: Value): RdbValue {
       type: "list",
       items: [],
       encoding: "quicklist",
-      // The nodes' own arrays (a snapshot's chunk is cloned by postMessage): a copy here
-      // only made garbage.
+      // The nodes' own arrays (a snapshot encodes its chunk at once): a copy here only
+      // made garbage.
       nodes: v.nodes.map((n) => n.items),
     };
   }
@@ -56,7 +57,7 @@ export function toRdbValue(v: Value): RdbValue {
 
 /**
  * toRdbValue for a snapshot's Worker: a listpack hash or sorted set goes as its packed
- * buffer (one string to clone instead of a pair array and two strings per entry) and an
+ * buffer (one string to encode instead of a pair array and two strings per entry) and an
  * intset as its blob; fromTransferValue, in the Worker, expands them for the writers.
  */
 export function toTransferValue(v: Value): RdbValue {
@@ -186,9 +187,7 @@ export function fromRdbValue(r: RdbValue, lim: ValueLimits): Value | null {
 
 /** The members of an intset blob (Latin-1) the reader validated and left undecoded. */
 function intsetMembers(blob: string): string[] {
-  const bytes = new Uint8Array(blob.length);
-  for (let i = 0; i < blob.length; i++) bytes[i] = blob.charCodeAt(i);
-  return intsetDecode(bytes);
+  return intsetDecode(latin1Bytes(blob));
 }
 
 function compareRank(a: [string, number], b: [string, number]): number {
