@@ -10,6 +10,7 @@
  */
 import type { RdbValue } from "./rdb/types.ts";
 import { latin1 } from "./rdb/types.ts";
+import { writeLatin1 } from "../util/latin1.ts";
 
 /** The value tags. */
 const Tag = {
@@ -143,17 +144,9 @@ export class ChunkEncoder {
   }
 
   private str(s: string): void {
-    const n = s.length;
-    this.room(4 + n);
-    const b = this.buf;
-    let p = this.pos;
-    b[p] = n;
-    b[p + 1] = n >>> 8;
-    b[p + 2] = n >>> 16;
-    b[p + 3] = n >>> 24;
-    p += 4;
-    for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
-    this.pos = p;
+    this.u32(s.length);
+    this.room(s.length);
+    this.pos = writeLatin1(this.buf, this.pos, s);
   }
 
   private strs(a: readonly string[]): void {

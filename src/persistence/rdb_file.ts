@@ -186,7 +186,7 @@ export function loadRdbFile(
 const CRC_WAIT_MS = 10_000;
 
 /** CRC-64 of the first `length` bytes of the open file `fd`. */
-function crcOfPrefix(fd: number, length: number): bigint {
+export function crcOfPrefix(fd: number, length: number): bigint {
   const crc = new Crc64();
   const buf = new Uint8Array(1 << 20);
   for (let at = 0; at < length;) {

@@ -21,7 +21,7 @@
  * Messages out: index {db, index, candidates} (null: more keys than `slots` holds)
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { RdbFileWriter } from "./rdb_file.ts";
+import { crcOfPrefix, RdbFileWriter } from "./rdb_file.ts";
 import { Crc64 } from "./rdb/crc64.ts";
 import { AofBaseFileWriter } from "./aof/base_file.ts";
 import { IndexBuilder } from "../keyspace/keytable.ts";
@@ -128,15 +128,7 @@ function crcEnd(length: number): bigint | null {
     value = crc.value();
   } else if (length <= crcTo + (held?.length ?? 0)) {
     // The prefix ends before the last chunk: hash it again from the file.
-    const c = new Crc64();
-    const buf = new Uint8Array(1 << 20);
-    for (let at = 0; at < length;) {
-      const got = readSync(crcFd, buf, 0, Math.min(buf.length, length - at), at);
-      if (got <= 0) break;
-      c.update(buf, 0, got);
-      at += got;
-    }
-    value = c.value();
+    value = crcOfPrefix(crcFd, length);
   }
   if (crcFd >= 0) closeSync(crcFd);
   crcFd = -1;

@@ -14,7 +14,8 @@
  * elements ~7 µs each against ~3). Strings are Latin-1 byte strings (one char per byte).
  */
 import { formatScore } from "../util/double.ts";
-import { putHeader, putLatin1, slabCopy } from "./wire.ts";
+import { putHeader, slabCopy } from "./wire.ts";
+import { writeLatin1 } from "../util/latin1.ts";
 
 /** Formats a double the way Redis 7.0 prints scores and RESP2 doubles (`%.17g`). */
 export const formatDouble: (d: number) => string = formatScore;
@@ -129,7 +130,7 @@ export class ReplyBuffer {
     const b = this.room(s.length + 3);
     let o = this.len;
     b[o++] = prefix;
-    o = putLatin1(b, o, s);
+    o = writeLatin1(b, o, s);
     b[o] = 13;
     b[o + 1] = 10;
     this.len = o + 2;
@@ -157,7 +158,7 @@ export class ReplyBuffer {
     const n = s.length;
     this.header(36, n);
     const b = this.room(n + 2);
-    const o = putLatin1(b, this.len, s);
+    const o = writeLatin1(b, this.len, s);
     b[o] = 13;
     b[o + 1] = 10;
     this.len = o + 2;
@@ -244,6 +245,6 @@ export class ReplyBuffer {
   raw(s: string): void {
     if (this.muted) return;
     const b = this.room(s.length);
-    this.len = putLatin1(b, this.len, s);
+    this.len = writeLatin1(b, this.len, s);
   }
 }

@@ -43,7 +43,6 @@ export interface PropagatedOp {
 }
 
 /** A listener on the propagation feed (the AOF today, replicas tomorrow). */
-/** Receives what one top-level command propagated. */
 export type FeedListener = (ops: PropagatedOp[]) => void;
 
 /** Reply bytes a turn may hold before they are written without waiting for its end. */

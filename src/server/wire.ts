@@ -9,39 +9,16 @@
  * bytes change. This is Node's own Buffer pool idea.
  */
 import type { Buffer } from "node:buffer";
+import { writeLatin1 } from "../util/latin1.ts";
 
 const SLAB_SIZE = 256 * 1024;
 let slab = new Uint8Array(SLAB_SIZE);
 let offset = 0;
 
-const encoder = new TextEncoder();
-
-/**
- * Below this length the charCodeAt loop beats `encodeInto`'s call overhead. Above it,
- * `encodeInto` (native, ~0.2 ns/byte) replaces the loop (4-7 ns/byte on a reply string
- * built by `+=`, measured): its UTF-8 equals Latin-1 when every char is ASCII, which the
- * byte count tells (one byte written per char read); otherwise the loop redoes it.
- */
-const NATIVE_MIN = 256;
-
-/**
- * Writes the Latin-1 string `s` (char codes 0..255) at `o` of `b`, which has room for
- * `s.length` bytes; returns where it ends.
- */
-export function putLatin1(b: Uint8Array, o: number, s: string): number {
-  const n = s.length;
-  if (n >= NATIVE_MIN) {
-    const r = encoder.encodeInto(s, b.subarray(o, o + n));
-    if (r.read === n && r.written === n) return o + n;
-  }
-  for (let i = 0; i < n; i++) b[o + i] = s.charCodeAt(i);
-  return o + n;
-}
-
 /** Writes the decimal form of the integer `n` at `o` of `b`, digit by digit; returns the end. */
 export function putInt(b: Uint8Array, o: number, n: number): number {
   if (n < 0) {
-    if (n < -1e15) return putLatin1(b, o, String(n));
+    if (n < -1e15) return writeLatin1(b, o, String(n));
     b[o++] = 45;
     n = -n;
   }
@@ -49,7 +26,7 @@ export function putInt(b: Uint8Array, o: number, n: number): number {
     b[o] = 48 + n;
     return o + 1;
   }
-  if (n >= 1e15) return putLatin1(b, o, String(n));
+  if (n >= 1e15) return writeLatin1(b, o, String(n));
   let digits = 2;
   for (let t = 100; t <= n; t *= 10) digits++;
   let p = o + digits;

@@ -20,7 +20,8 @@ import { close, closeSync, fdatasync, fdatasyncSync, ftruncateSync, writeSync } 
 import type { PropagatedOp } from "../../server/server.ts";
 import type { Logger } from "../../log.ts";
 import { encodeTimestamp } from "./stream.ts";
-import { putHeader, putLatin1 } from "../../server/wire.ts";
+import { putHeader } from "../../server/wire.ts";
+import { writeLatin1 } from "../../util/latin1.ts";
 
 export type AppendFsync = "always" | "everysec" | "no";
 
@@ -126,7 +127,7 @@ export class AofWriter {
 
   /** Appends Latin-1 text that is known to fit (room() was called). */
   private put(s: string): void {
-    this.bufLength = putLatin1(this.buf, this.bufLength, s);
+    this.bufLength = writeLatin1(this.buf, this.bufLength, s);
   }
 
   private append(s: string): void {
@@ -143,7 +144,7 @@ export class AofWriter {
     let p = putHeader(b, this.bufLength, 42, argv.length);
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i];
-      p = putLatin1(b, putHeader(b, p, 36, a.length), a);
+      p = writeLatin1(b, putHeader(b, p, 36, a.length), a);
       b[p] = 13;
       b[p + 1] = 10;
       p += 2;

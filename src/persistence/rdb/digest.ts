@@ -13,7 +13,8 @@
  * SHA-1 is implemented here: digests hash millions of tiny inputs, and a node:crypto Hash
  * per input measured ~15 us each on Deno against ~0.4 us for this in-line SHA-1.
  */
-import { formatG17, latin1Bytes, RdbEntry, RdbValue, writeLatin1 } from "./types.ts";
+import { formatG17, latin1Bytes, RdbEntry, RdbValue } from "./types.ts";
+import { writeLatin1 } from "../../util/latin1.ts";
 
 // ---- SHA-1 ---------------------------------------------------------------------------
 

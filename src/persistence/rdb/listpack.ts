@@ -19,7 +19,8 @@
  * failed; the encoder chooses integer encodings exactly as `lpAppend` does (through
  * `lpStringToInt64`), so its blobs equal the ones Redis writes for the same elements.
  */
-import { BlobError, int64ToString, latin1, stringToInt64, writeLatin1 } from "./types.ts";
+import { BlobError, int64ToString, latin1, stringToInt64 } from "./types.ts";
+import { writeLatin1 } from "../../util/latin1.ts";
 
 const HDR = 6;
 const EOF = 0xff;
@@ -96,8 +97,7 @@ function packBytes(blob: Uint8Array, from: number, to: number): void {
 
 function packString(s: string): void {
   packLength(s.length);
-  const b = packed.bytes;
-  for (let i = 0; i < s.length; i++) b[packed.len++] = s.charCodeAt(i);
+  packed.len = writeLatin1(packed.bytes, packed.len, s);
 }
 
 /**

@@ -975,7 +975,6 @@ export class RdbParser {
   }
 }
 
-/** Sorts zset entries by score then member bytes, fast when already in (reverse) order. */
 /** The most pairs (entries) a hash (sorted set) may have to come back packed. */
 const PACKED_MAX = 32;
 
@@ -1076,6 +1075,7 @@ function packedFieldsUnique(): boolean {
   return true;
 }
 
+/** Sorts zset entries by score then member bytes, fast when already in (reverse) order. */
 function sortByRank(entries: [string, number][]): void {
   const n = entries.length;
   let asc = true;

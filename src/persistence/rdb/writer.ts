@@ -19,6 +19,7 @@
 import { Crc64 } from "./crc64.ts";
 import { intsetEncode } from "./intset.ts";
 import { encoded, listpackEncodeInto } from "./listpack.ts";
+import { writeLatin1 } from "../../util/latin1.ts";
 import { lzfCompress, lzfCompressInto } from "./lzf.ts";
 import {
   d2string,
@@ -33,7 +34,6 @@ import {
   RdbType,
   RdbValue,
   stringToInt64,
-  writeLatin1,
 } from "./types.ts";
 
 /** The config values that pick encodings (redis.conf names in the comments). */
