@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { ProtocolError, RequestParser, splitArgs } from "../src/server/resp.ts";
-import { latin1String } from "../src/server/wire.ts";
+import { latin1String, putHeader, putInt } from "../src/server/wire.ts";
 import { ReplyBuffer } from "../src/server/reply.ts";
 
 function parser(authenticated = true) {
@@ -224,6 +224,25 @@ Deno.test("latin1String: short strings from the shared cache keep their exact by
       buf.set(bytes, at);
       const got = latin1String(buf, at, at + bytes.length);
       assert.equal(got, String.fromCharCode(...bytes));
+    }
+  }
+});
+
+Deno.test("putInt and putHeader write every integer as String() does", () => {
+  const b = new Uint8Array(32);
+  const text = (end: number) => new TextDecoder().decode(b.subarray(0, end));
+  const edges = [0, 9, 10, 99, 100, 101, 999, 1000, 9999, 10000, 99999, 100000, 1e6 - 1, 1e6];
+  for (let p = 1e7; p <= 1e16; p *= 10) edges.push(p - 1, p, p + 1);
+  edges.push(2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53 - 1, Number.MAX_SAFE_INTEGER);
+  let x = 12345;
+  for (let i = 0; i < 2000; i++) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    edges.push(x, x * 4099, Math.floor(x / 7));
+  }
+  for (const v of edges) {
+    for (const n of [v, -v]) {
+      assert.equal(text(putInt(b, 0, n)), String(n));
+      assert.equal(text(putHeader(b, 0, 36, n)), `$${n}\r\n`);
     }
   }
 });

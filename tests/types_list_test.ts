@@ -216,6 +216,83 @@ Deno.test("randomized operations match an array model", () => {
   }
 });
 
+Deno.test("head pushes waiting for a large head node keep order through every operation", () => {
+  // Runs of head pushes fill the head node past the point where they stop shifting its
+  // array; each run is followed by one other operation, which must see them in place.
+  const ops: ((l: ListValue, m: string[]) => void)[] = [
+    (l, m) => assert.equal(l.popHead(), m.shift()),
+    (l, m) => assert.equal(l.popTail(), m.pop()),
+    (l, m) => {
+      l.pushTail("t");
+      m.push("t");
+    },
+    (l, m) => assert.equal(l.get(3), m[3]),
+    (l, m) => assert.deepEqual(l.range(0, 40), m.slice(0, 41)),
+    (l, m) => {
+      l.set(1, "s");
+      m[1] = "s";
+    },
+    (l, m) => {
+      l.insertAt(2, "i", true);
+      m.splice(3, 0, "i");
+    },
+    (l, m) => {
+      l.deleteRange(1, 5);
+      m.splice(1, 5);
+    },
+    (l, m) => {
+      let removed = 0;
+      for (let k = 0; k < m.length && removed < 2;) {
+        if (m[k] === "7") {
+          m.splice(k, 1);
+          removed++;
+        } else k++;
+      }
+      assert.equal(l.removeEqual("7", 2, false), removed);
+    },
+    (l, m) => assert.equal(l.indexOf("12"), m.indexOf("12")),
+    (l, m) => assert.deepEqual(l.clone().toArray(), m),
+  ];
+  for (const fill of [-2, 100]) {
+    const l = new ListValue(fill);
+    const m: string[] = [];
+    for (let round = 0; round < 60; round++) {
+      const run = 20 + (round * 37) % 150;
+      for (let k = 0; k < run; k++) {
+        const v = String((round * 7 + k) % 50);
+        l.pushHead(v);
+        m.unshift(v);
+      }
+      ops[round % ops.length](l, m);
+      assert.equal(l.length, m.length);
+      // With a count fill, waiting pushes count toward the head node's entries.
+      if (fill > 0) {
+        for (const n of l.nodes) assert.ok(n.items.length <= fill, `${n.items.length}`);
+      }
+      // Pops at the head take the waiting pushes first, and a one-node list drains
+      // through its tail without losing them.
+      if (round % 10 === 9) {
+        while (l.length > 3) assert.equal(l.popTail(), m.pop());
+        assert.equal(l.popHead(), m.shift());
+      }
+    }
+    assert.deepEqual(l.toArray(), m);
+    checkInvariants(l);
+  }
+  // A one-node list: a tail push counts the head pushes still waiting in front.
+  const one = new ListValue(40);
+  for (let k = 0; k < 40; k++) one.pushHead(String(k));
+  one.pushTail("t");
+  assert.deepEqual(one.nodes.map((n) => n.items.length), [40, 1]);
+  assert.deepEqual(one.toArray(), [...Array.from({ length: 40 }, (_, k) => String(39 - k)), "t"]);
+  // ...and drains through its tail without losing them.
+  const drain = new ListValue();
+  for (let k = 0; k < 50; k++) drain.pushHead(String(k));
+  for (let k = 0; k < 50; k++) assert.equal(drain.popTail(), String(k));
+  assert.equal(drain.popTail(), undefined);
+  assert.equal(drain.length, 0);
+});
+
 Deno.test("a million pushes and pops at both ends touch only the end nodes", () => {
   // O(1) at the ends, checked by structure rather than by a clock: pushes fill bounded
   // nodes at the ends (never one growing array), and pops take them back in order.

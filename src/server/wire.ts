@@ -15,7 +15,23 @@ const SLAB_SIZE = 256 * 1024;
 let slab = new Uint8Array(SLAB_SIZE);
 let offset = 0;
 
-/** Writes the decimal form of the integer `n` at `o` of `b`, digit by digit; returns the end. */
+/** "00" "01" ... "99": two digits per step, as Redis's ull2string. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+
+/** Decimal digits of `n`, 10 <= n < 1e15. */
+function digitCount(n: number): number {
+  if (n < 1e4) return n < 100 ? 2 : n < 1e3 ? 3 : 4;
+  if (n < 1e8) return n < 1e6 ? (n < 1e5 ? 5 : 6) : n < 1e7 ? 7 : 8;
+  let d = 9;
+  for (let t = 1e9; t <= n; t *= 10) d++;
+  return d;
+}
+
+/** Writes the decimal form of the integer `n` at `o` of `b`; returns the end. */
 export function putInt(b: Uint8Array, o: number, n: number): number {
   if (n < 0) {
     if (n < -1e15) return writeLatin1(b, o, String(n));
@@ -27,16 +43,21 @@ export function putInt(b: Uint8Array, o: number, n: number): number {
     return o + 1;
   }
   if (n >= 1e15) return writeLatin1(b, o, String(n));
-  let digits = 2;
-  for (let t = 100; t <= n; t *= 10) digits++;
-  let p = o + digits;
-  while (n >= 10) {
-    const q = Math.floor(n / 10);
-    b[--p] = 48 + (n - q * 10);
+  const end = o + digitCount(n);
+  let p = end;
+  // `| 0` keeps the division in integers while n fits in an int32.
+  while (n >= 100) {
+    const q = n <= 0x7fffffff ? (n / 100) | 0 : Math.floor(n / 100);
+    const r = 2 * (n - 100 * q);
+    b[--p] = DIGIT_PAIRS[r + 1];
+    b[--p] = DIGIT_PAIRS[r];
     n = q;
   }
-  b[p - 1] = 48 + n;
-  return o + digits;
+  if (n >= 10) {
+    b[--p] = DIGIT_PAIRS[2 * n + 1];
+    b[--p] = DIGIT_PAIRS[2 * n];
+  } else b[--p] = 48 + n;
+  return end;
 }
 
 /**
