@@ -368,7 +368,7 @@ function replyPackedRange(
   const r = c.reply;
   const n = end - start + 1;
   r.array(withscores && r.resp === 2 ? 2 * n : n);
-  z.eachPackedByRank(start, end, reverse, (packed, at, len, score) => {
+  z.eachPackedByRank(start, end, reverse, withscores, (packed, at, len, score) => {
     if (withscores && r.resp === 3) r.array(2);
     r.bulkSlice(packed, at, len);
     if (withscores) replyScore(c, score);

@@ -689,13 +689,14 @@ export class ZSet implements Collection {
   /**
    * A listpack's entries at ranks start..end (clamped as for rangeByRank), each handed
    * as the packed string with where its member starts and how long it is, and its
-   * score: ZRANGE replies from them without making a string per member. Only for a
-   * listpack (`isListpack`).
+   * score (decoded only `withScores`, else 0): ZRANGE replies from them without making
+   * a string per member. Only for a listpack (`isListpack`).
    */
   eachPackedByRank(
     start: number,
     end: number,
     reverse: boolean,
+    withScores: boolean,
     fn: (packed: string, at: number, len: number, score: number) => void,
   ): void {
     const d = this.d as string;
@@ -703,7 +704,7 @@ export class ZSet implements Collection {
       const v = new LpView(d);
       for (let i = v.n - 1 - start; i >= v.n - 1 - end; i--) {
         head(d, v.pos[i]);
-        fn(d, ms, ml, decScore(d, ms + ml));
+        fn(d, ms, ml, withScores ? decScore(d, ms + ml) : 0);
       }
       return;
     }
@@ -717,7 +718,7 @@ export class ZSet implements Collection {
       const at = ms;
       const len = ml;
       const next = ms + ml + sl;
-      fn(d, at, len, decScore(d, at + len));
+      fn(d, at, len, withScores ? decScore(d, at + len) : 0);
       p = next;
     }
   }
