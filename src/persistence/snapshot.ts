@@ -84,7 +84,10 @@ export class Snapshot {
     if (active.has(server)) throw new Error("a snapshot is already in progress");
     if (!hooked.has(server)) {
       hooked.add(server);
-      server.onKeyModified((db, key) => active.get(server)?.beforeWrite(db, key));
+      // Every write runs this: the flag spares it a WeakMap lookup when no snapshot runs.
+      server.onKeyModified((db, key) => {
+        if (snapshotState.active) active.get(server)?.beforeWrite(db, key);
+      });
     }
     const snap = new Snapshot(server);
     // Every existing key now counts as not yet sent.
