@@ -142,6 +142,13 @@ export class ListValue implements Collection {
     if (f === null || f.length === 0) return this.ns;
     const head = this.ns[0];
     const old = head.items;
+    if (f.length <= 4) {
+      // A read after each push or two (LPUSH then LINDEX): shift in place, as before,
+      // rather than allocate a node-sized array per read.
+      for (let i = 0; i < f.length; i++) old.unshift(f[i]);
+      this.front = null;
+      return this.ns;
+    }
     const items = new Array<string>(f.length + old.length);
     let k = 0;
     for (let i = f.length - 1; i >= 0; i--) items[k++] = f[i];
