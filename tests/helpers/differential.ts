@@ -112,7 +112,7 @@ export async function compareScript(
 
 /** Both replies are positive TTL/EXPIRETIME seconds at most one apart. */
 function secondsApart(argv: Step, rr: string, ar: string): boolean {
-  const cmd = String(argv[0]).toUpperCase();
+  const cmd = argv[0].toUpperCase();
   if ((cmd !== "TTL" && cmd !== "EXPIRETIME") || rr[0] !== ":" || ar[0] !== ":") return false;
   const [x, y] = [Number(rr.slice(1, -2)), Number(ar.slice(1, -2))];
   return x > 0 && y > 0 && Math.abs(x - y) <= 1;
