@@ -526,8 +526,11 @@ export class SortedIndex {
       s[i] = newScore;
       return;
     }
+    // Re-placed as the string already stored (the Map's key too): the parsed argument
+    // then dies young instead of being promoted while the stored copy turns to garbage.
+    const stored = m[i];
     this.unplaceAt(leaf, i, member);
-    this.place(newScore, member);
+    this.place(newScore, stored);
   }
 
   first(): Cursor | null {
