@@ -1335,6 +1335,62 @@ Deno.test("zset: ZRANDMEMBER shapes (unique, repeated, withscores, RESP3)", asyn
   }
 });
 
+Deno.test("zset: ZSCAN over a skiplist survives score updates, removals and adds between calls", async () => {
+  const t = await startAmber();
+  try {
+    const c = await t.client();
+    const model = new Map<string, number>();
+    const args: string[] = ["zadd", "big"];
+    for (let i = 0; i < 600; i++) {
+      args.push(String(i), "m" + i);
+      model.set("m" + i, i);
+    }
+    await c.call(...args);
+    const initial = new Set(model.keys());
+    const removed = new Set<string>();
+    const rnd = prng(9);
+    const seen = new Set<string>();
+    let cursor = "0";
+    let step = 0;
+    do {
+      const items = parseArray(await c.call("zscan", "big", cursor, "count", "25"));
+      cursor = items[0];
+      for (let i = 1; i < items.length; i += 2) {
+        const m = items[i];
+        assert.ok(!seen.has(m), "duplicate " + m);
+        seen.add(m);
+        assert.ok(model.has(m), `${m} returned after its removal`);
+        assert.equal(Number(items[i + 1]), model.get(m), `score of ${m}`);
+      }
+      // Between calls: move scores (members seen and not yet seen), remove, add.
+      for (let k = 0; k < 10; k++) {
+        const m = "m" + Math.floor(rnd() * 600);
+        if (!model.has(m)) continue;
+        const score = Math.floor(rnd() * 10000) / 4;
+        await c.call("zadd", "big", String(score), m);
+        model.set(m, score);
+      }
+      const gone = "m" + Math.floor(rnd() * 600);
+      if (model.has(gone)) {
+        assert.equal(await c.call("zrem", "big", gone), ":1\r\n");
+        model.delete(gone);
+        removed.add(gone);
+      }
+      const added = `new${step++}`;
+      await c.call("zadd", "big", "-1", added);
+      model.set(added, -1);
+    } while (cursor !== "0");
+    for (const m of initial) if (!removed.has(m)) assert.ok(seen.has(m), `${m} missed`);
+    assert.equal(await c.call("zcard", "big"), `:${model.size}\r\n`);
+    assert.equal(
+      await c.call("zscore", "big", "m5"),
+      model.has("m5") ? `$${String(model.get("m5")).length}\r\n${model.get("m5")}\r\n` : "$-1\r\n",
+    );
+  } finally {
+    await t.stop();
+  }
+});
+
 Deno.test("zset: ZSCAN over a skiplist returns every member exactly once", async () => {
   const t = await startAmber();
   try {

@@ -10,8 +10,9 @@
  * of Amber's ~2.6 µs per SET; this table took 0.5 µs off it (BENCHMARKS.md). A `Map`
  * also grows by rehashing everything at once: a 100 ms pause at 1M keys. The large
  * forms of hashes and sets index their fields and members with it too (HSET and SADD at
- * `-P 16` took 20-25% less CPU); a large sorted set's member -> score `Map` stays, as
- * ZADD measured 10% dearer with this table and the reason is not known yet.
+ * `-P 16` took 20-25% less CPU), and so does a large sorted set's member -> score
+ * dictionary (ZADD `-P 16` 18% less; it had measured 10% dearer while a score update
+ * stored the argument's string in the index and the table kept the first one).
  *
  * Layout, after CPython's compact dict: entries live in dense arrays held in fixed-size
  * chunks (keys, values, LRU words), and an open-addressing index (linear probing, at
