@@ -509,11 +509,10 @@ function setGeneric(
     }
     return;
   }
-  c.db.set(key, value, (flags & OBJ_KEEPTTL) !== 0);
+  c.db.set(key, value, (flags & OBJ_KEEPTTL) !== 0, expire !== null ? Number(when) : undefined);
   dirty(c);
   c.server.notify("$", "set", key, c.db.id);
   if (expire !== null) {
-    c.db.setExpire(key, Number(when));
     c.server.rewritePropagation(["SET", key, value, "PXAT", String(when)]);
     c.server.notify("g", "expire", key, c.db.id);
   }

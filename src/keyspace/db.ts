@@ -19,7 +19,7 @@ import { KeyTable } from "./keytable.ts";
 /** The maps that hold one database's contents (replaced whole by FLUSHDB and SWAPDB). */
 export interface DatabaseMaps {
   dict: KeyTable<Value>;
-  expires: Map<string, number>;
+  expires: KeyTable<number>;
 }
 
 /** Hooks the keyspace owner installs; the database calls them, never the reverse. */
@@ -76,8 +76,12 @@ export class Database {
    * that neither a string nor a collection carries a field for it.
    */
   dict = new KeyTable<Value>();
-  /** key -> absolute unix time in ms. Only keys with a TTL are here. */
-  expires = new Map<string, number>();
+  /**
+   * key -> absolute unix time in ms. Only keys with a TTL are here. The same table as the
+   * keys (no LRU words): a `Map` internalizes each looked-up key string in V8's string
+   * table first, which made GET and SET of keys with a TTL twice Redis's CPU.
+   */
+  expires = new KeyTable<number>(0, false);
   /** Average TTL estimate, kept as Redis's `avg_ttl` for INFO keyspace. */
   avgTtl = 0;
 
@@ -129,15 +133,18 @@ export class Database {
 
   /**
    * Stores `value` at `key`. Unless `keepTtl`, any TTL is removed (Redis's
-   * `setKey` with or without KEEPTTL).
+   * `setKey` with or without KEEPTTL), or replaced by `expireAt` (ms) when given: SET
+   * with EX/PX then updates the key's expires entry in place rather than deleting it
+   * and adding it again.
    */
-  set(key: string, value: Value, keepTtl = false): void {
+  set(key: string, value: Value, keepTtl = false, expireAt?: number): void {
     this.hooks.keyModified(this, key);
     // The size tells creation from overwrite without a second lookup.
     const dict = this.dict;
     const before = dict.size;
     const i = dict.set(key, value);
-    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (expireAt !== undefined) this.expires.set(dict.keyAt(i), expireAt);
+    else if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     // Marked handled: a snapshot in progress saved the old value in keyModified, or
     // the key is new and not part of it.
     dict.setWordAt(i, (lruClockValue << 1) | snapshotState.parity);
@@ -168,7 +175,11 @@ export class Database {
   /** Sets an absolute expiry in ms on an existing key. */
   setExpire(key: string, whenMs: number): void {
     this.hooks.keyModified(this, key);
-    this.expires.set(key, whenMs);
+    // A new entry takes the key's string as the dictionary stores it: the argument's
+    // copy would be a second string per key with a TTL (and a survivor of every young
+    // collection, under SET EX traffic).
+    const i = this.dict.find(key);
+    this.expires.set(i >= 0 ? this.dict.keyAt(i) : key, whenMs);
   }
 
   /** Removes the TTL; true if there was one. */
@@ -208,7 +219,7 @@ export class Database {
   clear(): void {
     const old = { dict: this.dict, expires: this.expires };
     this.dict = new KeyTable();
-    this.expires = new Map();
+    this.expires = new KeyTable<number>(0, false);
     this.avgTtl = 0;
     this.hooks.dbReplaced(this, old);
   }

@@ -7,6 +7,7 @@
  * acceptable share of the sampled keys was stale, within 25% of the tick's time.
  */
 import type { Database } from "./db.ts";
+import type { KeyTable } from "./keytable.ts";
 
 const KEYS_PER_LOOP = 20;
 const ACCEPTABLE_STALE = 10;
@@ -19,7 +20,7 @@ interface ExpireHost {
 }
 
 /** Persistent cursors, keyed by the expires map itself (a FLUSHDB or SWAPDB resets them). */
-const cursors = new WeakMap<Map<string, number>, Iterator<[string, number]>>();
+const cursors = new WeakMap<KeyTable<number>, Iterator<[string, number]>>();
 let nextDb = 0;
 
 /**

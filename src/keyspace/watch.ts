@@ -69,7 +69,7 @@ function stateOf(server: Server): WatchState {
 }
 
 /** Redis's keyIsExpired against explicit expires (the replaced contents of a db). */
-function expiredIn(expires: Map<string, number>, key: string, now: number): boolean {
+function expiredIn(expires: KeyTable<number>, key: string, now: number): boolean {
   const when = expires.get(key);
   return when !== undefined && now > when;
 }
@@ -94,7 +94,7 @@ function settle(
   st: WatchState,
   wk: WatchedKey,
   dict: KeyTable<Value>,
-  expires: Map<string, number>,
+  expires: KeyTable<number>,
 ): boolean {
   wk.pending = false;
   if (!dict.has(wk.key)) {
@@ -131,7 +131,7 @@ function touchKey(st: WatchState, db: Database, key: string): void {
 function touchAllInDb(
   st: WatchState,
   db: Database,
-  old: { dict: KeyTable<Value>; expires: Map<string, number> },
+  old: { dict: KeyTable<Value>; expires: KeyTable<number> },
 ): void {
   const watched = st.byDb[db.id];
   if (!watched || watched.size === 0) return;

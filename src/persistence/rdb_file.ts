@@ -269,10 +269,11 @@ export function* loadRdbFileSteps(
     // (type, key length, value length), so a damaged count cannot make the table
     // reserve more than a third of the file's size in entries.
     // With the Worker, the index is built there instead (see sendHashes).
-    onResizeDb: (db, keys) => {
+    onResizeDb: (db, keys, expires) => {
       const dict = dbs[db]?.dict;
       if (dict === undefined) return;
       const n = Math.min(keys, Math.floor(fileSize / 3));
+      if (dbs[db].expires.size === 0) dbs[db].expires.reserve(Math.min(expires, n));
       if (crcWorker === undefined || dict.size !== 0 || dict.appendedCount !== 0) {
         dict.reserve(n);
       } else if (!streamed.has(db)) {
