@@ -6,10 +6,11 @@
  * far less between runs than requests/s, which also depends on what else ran meanwhile.
  *
  * Suites: `core` (SET GET INCR MSET; targets >= 0.95 at -P 1, >= 0.8 at -P 16 for SET
- * and GET) and `collections` (LPUSH LPOP SADD HSET ZADD and ZRANGE of 100 elements;
- * target >= 0.8 at -P 16).
+ * and GET), `collections` (LPUSH LPOP SADD HSET ZADD and ZRANGE of 100 elements;
+ * target >= 0.8 at -P 16) and `ttl` (SET with EX, then GET of those keys: a cache's
+ * traffic, where every key has a TTL; no target in the issues).
  *
- * Usage: deno task bench [--suite core|collections|all] [--requests N] [--rounds R]
+ * Usage: deno task bench [--suite core|collections|ttl|all] [--requests N] [--rounds R]
  */
 import { parseArgs } from "node:util";
 import {
@@ -38,8 +39,14 @@ const { values } = parseArgs({
 const SUITES: Record<string, string> = {
   core: "set,get,incr,mset",
   collections: "lpush,lpop,sadd,hset,zadd",
+  ttl: "setex,getttl",
 };
-const suites = values.suite === "all" ? ["core", "collections"] : [values.suite!];
+/** Tests given as a command line rather than a `redis-benchmark -t` name. */
+const COMMANDS: Record<string, string[]> = {
+  setex: ["SET", "key:__rand_int__", "xxx", "EX", "100000"],
+  getttl: ["GET", "key:__rand_int__"],
+};
+const suites = values.suite === "all" ? ["core", "collections", "ttl"] : [values.suite!];
 const tests = values.tests ?? suites.map((s) => SUITES[s]).join(",");
 const withZrange = values.tests === undefined && suites.includes("collections");
 
@@ -65,6 +72,8 @@ const NAMES: Record<string, string> = {
   sadd: "SADD",
   hset: "HSET",
   zadd: "ZADD",
+  setex: "SET EX",
+  getttl: "GET (keys with a TTL)",
 };
 
 interface Sample {
@@ -98,10 +107,12 @@ try {
         const order = (round + i) % 2 === 0 ? [redis, amber] : [amber, redis];
         for (const t of order) {
           const before = cpuMicros(t.proc.pid!);
-          const ops = i < names.length - (withZrange ? 1 : 0)
-            ? redisBenchmark(t.port, ["-t", tests.split(",")[i], "-r", "100000", ...args])
-              .get(names[i]) ?? 0
-            : redisBenchmarkCommand(t.port, args, ["ZRANGE", "zbench", "0", "99"]);
+          const test = tests.split(",")[i];
+          const ops = i === tests.split(",").length
+            ? redisBenchmarkCommand(t.port, args, ["ZRANGE", "zbench", "0", "99"])
+            : COMMANDS[test] !== undefined
+            ? redisBenchmarkCommand(t.port, [...args, "-r", "100000"], COMMANDS[test])
+            : redisBenchmark(t.port, ["-t", test, "-r", "100000", ...args]).get(names[i]) ?? 0;
           const cpu = (cpuMicros(t.proc.pid!) - before) / n;
           const key = `${t.name} ${names[i]}`;
           samples.set(key, [...(samples.get(key) ?? []), { ops, cpu }]);
