@@ -293,3 +293,41 @@ Deno.test("expiry: propagation uses PEXPIREAT and DEL", async () => {
     await t.stop();
   }
 });
+
+Deno.test("expiry: SET EX rewrites a key's TTL in place; SET drops it; KEEPTTL keeps it", async () => {
+  const t = await startAmber();
+  try {
+    const db = t.amber.server.dbs[0];
+    const c = await t.client();
+    assert.equal(await c.call("SET", "k", "v", "EX", "100"), "+OK\r\n");
+    assert.equal(await c.call("TTL", "k"), ":100\r\n");
+    assert.equal(await c.call("SET", "k", "w", "EX", "200"), "+OK\r\n");
+    assert.equal(await c.call("TTL", "k"), ":200\r\n");
+    assert.equal(db.expires.size, 1);
+    assert.equal(await c.call("SET", "k", "x", "KEEPTTL"), "+OK\r\n");
+    assert.equal(await c.call("TTL", "k"), ":200\r\n");
+    assert.equal(await c.call("SET", "k", "y"), "+OK\r\n");
+    assert.equal(await c.call("TTL", "k"), ":-1\r\n");
+    assert.equal(db.expires.size, 0);
+    // Churn: every key rewritten with a new TTL many times, then read back.
+    for (let round = 1; round <= 5; round++) {
+      for (let i = 0; i < 200; i++) {
+        await c.call("SET", `c:${i}`, `v${round}`, "PX", String(1000000 * round + i));
+      }
+    }
+    assert.equal(db.expires.size, 200);
+    assert.equal(db.dict.size, 201);
+    for (const i of [0, 77, 199]) {
+      const pttl = Number((await c.call("PTTL", `c:${i}`)).slice(1));
+      assert.ok(pttl > 5000000 + i - 2000 && pttl <= 5000000 + i, `PTTL c:${i} = ${pttl}`);
+      assert.equal(await c.call("GET", `c:${i}`), "$2\r\nv5\r\n");
+    }
+    assert.equal(
+      await c.call("SET", "c:5", "z", "EX", "0"),
+      "-ERR invalid expire time in 'set' command\r\n",
+    );
+    assert.equal(await c.call("GET", "c:5"), "$2\r\nv5\r\n");
+  } finally {
+    await t.stop();
+  }
+});
