@@ -93,7 +93,8 @@ const amber = await startAmber(common);
 const redis = await startRedis(common);
 try {
   if (withZrange) await Promise.all([loadZrangeKey(amber), loadZrangeKey(redis)]);
-  const names = tests.split(",").map((t) => NAMES[t] ?? t.toUpperCase());
+  const testList = tests.split(",");
+  const names = testList.map((t) => NAMES[t] ?? t.toUpperCase());
   if (withZrange) names.push("ZRANGE (100 elements)");
   const rows: string[] = [];
   for (const pipeline of [1, 16]) {
@@ -107,8 +108,8 @@ try {
         const order = (round + i) % 2 === 0 ? [redis, amber] : [amber, redis];
         for (const t of order) {
           const before = cpuMicros(t.proc.pid!);
-          const test = tests.split(",")[i];
-          const ops = i === tests.split(",").length
+          const test = testList[i];
+          const ops = i === testList.length
             ? redisBenchmarkCommand(t.port, args, ["ZRANGE", "zbench", "0", "99"])
             : COMMANDS[test] !== undefined
             ? redisBenchmarkCommand(t.port, [...args, "-r", "100000"], COMMANDS[test])

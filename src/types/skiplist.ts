@@ -223,7 +223,7 @@ export class SortedIndex {
   /**
    * member -> score: the score lookup, and the dictionary ZSCAN walks. The keyspace's
    * table rather than a `Map`: V8 internalizes every string it looks up in a `Map` (a
-   * probe of the isolate's string table first), which made ZADD -P 16 18% dearer.
+   * probe of the isolate's string table first); ZADD -P 16 takes 18% less CPU without it.
    */
   readonly dict = new KeyTable<number>(0, false);
 
@@ -533,7 +533,7 @@ export class SortedIndex {
       s[i] = newScore;
       return;
     }
-    // Re-placed as the string already stored (the Map's key too): the parsed argument
+    // Re-placed as the string already stored (the dictionary's key too): the argument
     // then dies young instead of being promoted while the stored copy turns to garbage.
     const stored = m[i];
     this.unplaceAt(leaf, i, member);
