@@ -629,6 +629,24 @@ Deno.test("hashes: HRANDFIELD random replies have the right shape", async () => 
       const one = await c.call("HRANDFIELD", key);
       assert.ok(/^\$\d+\r\nf\d+\r\n$/.test(one));
     }
+    // A hashtable with most fields deleted: random picks skip the holes they left.
+    await c.call("HDEL", "ht", ...Array.from({ length: 600 }, (_, i) => `f${i}`));
+    for (const count of [1, 5, 33, 34, 99, 100]) {
+      const got = bulks(await c.call("HRANDFIELD", "ht", String(count), "WITHVALUES"));
+      assert.equal(got.length, 2 * count);
+      const fields = got.filter((_, i) => i % 2 === 0);
+      assert.equal(new Set(fields).size, count, "distinct");
+      for (let i = 0; i < got.length; i += 2) {
+        assert.ok(Number(got[i].slice(1)) >= 600, `${got[i]} was deleted`);
+        assert.equal(got[i + 1], "v" + got[i].slice(1));
+      }
+    }
+    const picks = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      for (const f of bulks(await c.call("HRANDFIELD", "ht", "-50"))) picks.add(f);
+    }
+    assert.ok(picks.size > 90, `only ${picks.size} of 100 fields picked`);
+    for (const f of picks) assert.ok(Number(f.slice(1)) >= 600, `${f} was deleted`);
     await c.call("HELLO", "3");
     const raw = await c.call("HRANDFIELD", "lp", "-3", "WITHVALUES");
     const { header, items } = elements(raw);

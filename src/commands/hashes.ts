@@ -342,10 +342,7 @@ function hrandfieldWithCount(c: Client, key: string, l: bigint, withvalues: bool
   // CASE 3, and CASE 4 on a hashtable: distinct random fields in no particular order
   // (Redis replies them from a temporary dict). O(count) on a hashtable.
   if (!h.isListpack) {
-    for (const i of sampleIndexes(size, count)) {
-      const [f, v] = h.tablePairAt(i)!;
-      pair(f, v);
-    }
+    for (const [f, v] of h.distinctRandomPairs(count)!) pair(f, v);
     return;
   }
   const flat = h.flat();

@@ -561,11 +561,19 @@ export class KeyTable<V> {
    * table is rebuilt before it is 7/8 holes, so that takes a few draws at most.
    */
   randomKey(): string | undefined {
-    if (this.live === 0) return undefined;
+    return this.live === 0 ? undefined : this.keyAt(this.randomPosition());
+  }
+
+  /**
+   * The position of a uniformly random entry (a live table: -1 when empty), for
+   * `keyAt`/`valueAt`. Holes are skipped by drawing again; a table is compacted before
+   * holes are 7/8 of it.
+   */
+  randomPosition(): number {
+    if (this.live === 0) return -1;
     for (;;) {
       const i = Math.floor(Math.random() * this.used);
-      const k = this.kc[i >>> CHUNK_BITS][i & CHUNK_MASK];
-      if (k !== undefined) return k;
+      if (this.kc[i >>> CHUNK_BITS][i & CHUNK_MASK] !== undefined) return i;
     }
   }
 

@@ -16,8 +16,8 @@
  * scan it without allocating, as lpFind does. Strings handed out of the buffer are
  * copies, so nothing long-lived can pin an old buffer.
  *
- * The large form keeps a dense field/value array pair plus a field -> slot KeyTable, so a
- * random field (HRANDFIELD) is O(1) and deletion swaps the last slot into the hole.
+ * The large form is a KeyTable of field -> value (Redis's dict): one lookup per HSET or
+ * HGET, and a random field (HRANDFIELD) is a random entry of its dense entry arrays.
  */
 import type { Collection } from "./value.ts";
 import { KeyTable } from "../keyspace/keytable.ts";
@@ -91,42 +91,21 @@ function findField(s: string, f: string): number {
 
 /** The hashtable form. */
 class HashTable {
-  readonly slot = new KeyTable<number>(0, false);
-  readonly fields: string[] = [];
-  readonly values: string[] = [];
+  readonly slot = new KeyTable<string>(0, false);
 
   get(f: string): string | undefined {
-    const i = this.slot.get(f);
-    return i === undefined ? undefined : this.values[i];
+    return this.slot.get(f);
   }
 
   /** True if the field is new. */
   set(f: string, v: string): boolean {
-    const i = this.slot.get(f);
-    if (i !== undefined) {
-      this.values[i] = v;
-      return false;
-    }
-    this.slot.set(f, this.fields.length);
-    this.fields.push(f);
-    this.values.push(v);
-    return true;
+    const n = this.slot.size;
+    this.slot.set(f, v);
+    return this.slot.size !== n;
   }
 
   delete(f: string): boolean {
-    const i = this.slot.get(f);
-    if (i === undefined) return false;
-    const last = this.fields.length - 1;
-    if (i !== last) {
-      const moved = this.fields[last];
-      this.fields[i] = moved;
-      this.values[i] = this.values[last];
-      this.slot.set(moved, i);
-    }
-    this.fields.pop();
-    this.values.pop();
-    this.slot.delete(f);
-    return true;
+    return this.slot.delete(f);
   }
 }
 
@@ -154,7 +133,7 @@ export class HashValue implements Collection {
 
   get size(): number {
     const d = this.d;
-    return typeof d === "string" ? readU32(d, 0) : d.fields.length;
+    return typeof d === "string" ? readU32(d, 0) : d.slot.size;
   }
 
   get(field: string): string | undefined {
@@ -246,9 +225,7 @@ export class HashValue implements Collection {
   forEach(fn: (field: string, value: string) => void): void {
     const d = this.d;
     if (typeof d !== "string") {
-      const fs = d.fields;
-      const vs = d.values;
-      for (let i = 0; i < fs.length; i++) fn(fs[i], vs[i]);
+      d.slot.forEach((v, f) => fn(f, v));
       return;
     }
     const end = d.length;
@@ -276,20 +253,39 @@ export class HashValue implements Collection {
   }
 
   /**
-   * The pair in slot `i` (0 <= i < size) of the hashtable form, O(1); null for a
-   * listpack (use `flat`).
+   * `count` (below size) distinct random pairs of the hashtable form, in no particular
+   * order, as Redis's HRANDFIELD cases 3 and 4: a partial shuffle of all the pairs when
+   * `count` is over a third of the size, else random entries until `count` differ. Null
+   * for a listpack.
    */
-  tablePairAt(i: number): [string, string] | null {
+  distinctRandomPairs(count: number): [string, string][] | null {
     const d = this.d;
-    return typeof d === "string" ? null : [d.fields[i], d.values[i]];
+    if (typeof d === "string") return null;
+    const t = d.slot;
+    const out: [string, string][] = [];
+    if (count * 3 > t.size) {
+      t.forEach((v, f) => out.push([f, v]));
+      for (let i = 0; i < count; i++) {
+        const j = i + Math.floor(Math.random() * (out.length - i));
+        const x = out[i];
+        out[i] = out[j];
+        out[j] = x;
+      }
+      out.length = count;
+      return out;
+    }
+    const seen = new Set<number>();
+    while (seen.size < count) seen.add(t.randomPosition());
+    for (const i of seen) out.push([t.keyAt(i), t.valueAt(i)]);
+    return out;
   }
 
   /** A uniformly random pair (views; transient use only). */
   randomPair(): [string, string] {
     const d = this.d;
     if (typeof d !== "string") {
-      const i = Math.floor(Math.random() * d.fields.length);
-      return [d.fields[i], d.values[i]];
+      const i = d.slot.randomPosition();
+      return [d.slot.keyAt(i), d.slot.valueAt(i)];
     }
     const flat = this.flat();
     const i = Math.floor(Math.random() * (flat.length / 2)) * 2;
@@ -300,7 +296,7 @@ export class HashValue implements Collection {
    * For HSCAN of the hashtable form: the table whose live key iterator a cursor parks
    * (null for the listpack form, which is scanned in one call as Redis does).
    */
-  scanSource(): KeyTable<number> | null {
+  scanSource(): KeyTable<string> | null {
     return typeof this.d === "string" ? null : this.d.slot;
   }
 
@@ -322,7 +318,7 @@ export class HashValue implements Collection {
       h.d = d;
     } else {
       const t = new HashTable();
-      for (let i = 0; i < d.fields.length; i++) t.set(d.fields[i], d.values[i]);
+      d.slot.forEach((v, f) => t.set(f, v));
       h.d = t;
     }
     return h;
