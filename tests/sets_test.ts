@@ -255,10 +255,15 @@ Deno.test({
         // SPOP leaving few elements builds a new set: its encoding follows its content.
         ["SADD", "big", "a", "b", "c", "d", "e", "f", "g", "h", "i", "1", "2"],
       ]);
-      // Pop all but two: CASE 3 builds the survivors into a new set.
-      const [rr, ar] = await Promise.all([r.call("SPOP", "big", "9"), a.call("SPOP", "big", "9")]);
-      assert.equal(elements(ar).items.length, 9);
-      assert.equal(elements(rr).items.length, 9);
+      // Pop all but one: CASE 3 (remaining * SPOP_MOVE_STRATEGY_MUL <= count) builds the
+      // survivor into a new set, an intset if it is an integer. (Popping 9 of 11 is CASE 2,
+      // which keeps the hashtable whatever survives, in Redis as here.)
+      const [rr, ar] = await Promise.all([
+        r.call("SPOP", "big", "10"),
+        a.call("SPOP", "big", "10"),
+      ]);
+      assert.equal(elements(ar).items.length, 10);
+      assert.equal(elements(rr).items.length, 10);
       const survivors = bulks(await a.call("SMEMBERS", "big")).sort();
       const popped = bulks(ar).sort();
       assert.deepEqual(
@@ -270,6 +275,15 @@ Deno.test({
         await a.call("OBJECT", "ENCODING", "big"),
         allInts ? "$6\r\nintset\r\n" : "$9\r\nhashtable\r\n",
       );
+      // CASE 2 pops one by one and keeps the set's encoding, even with only integers left.
+      await compare(r, a, [
+        ["SADD", "ints", "a", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"],
+        ["SREM", "ints", "a"],
+        ["OBJECT", "ENCODING", "ints"],
+        ["SCARD", "ints"],
+      ]);
+      await Promise.all([r.call("SPOP", "ints", "8"), a.call("SPOP", "ints", "8")]);
+      await compare(r, a, [["SCARD", "ints"], ["OBJECT", "ENCODING", "ints"]]);
     });
   },
 });
@@ -714,6 +728,25 @@ Deno.test("sets: SPOP and SRANDMEMBER random replies have the right shape", asyn
         assert.deepEqual(got, [...got].sort((x, y) => Number(x) - Number(y)));
       }
     }
+    // A large hashtable with most members removed: random picks skip the holes.
+    await c.call("SADD", "w", ...Array.from({ length: 700 }, (_, i) => "w" + i));
+    await c.call("SREM", "w", ...Array.from({ length: 600 }, (_, i) => "w" + i));
+    const live = (m: string) => Number(m.slice(1)) >= 600;
+    for (const n of [1, 5, 33, 34, 99, 100]) {
+      const got = bulks(await c.call("SRANDMEMBER", "w", String(n)));
+      assert.equal(new Set(got).size, n, "distinct");
+      for (const m of got) assert.ok(live(m), `${m} was removed`);
+    }
+    const seen = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      for (const m of bulks(await c.call("SRANDMEMBER", "w", "-50"))) seen.add(m);
+    }
+    assert.ok(seen.size > 90, `only ${seen.size} of 100 members picked`);
+    const drained: string[] = [];
+    for (let i = 0; i < 100; i++) drained.push(bulks("*1\r\n" + await c.call("SPOP", "w"))[0]);
+    assert.equal(new Set(drained).size, 100);
+    for (const m of drained) assert.ok(live(m), `${m} was removed`);
+    assert.equal(await c.call("EXISTS", "w"), ":0\r\n");
     // Popping one at a time empties the set and deletes the key.
     await c.call("SADD", "q", "a", "b", "c");
     const popped = new Set<string>();

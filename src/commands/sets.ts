@@ -408,7 +408,7 @@ function srandmemberWithCount(c: Client, argv: string[]): void {
   // CASE 3 and 4: distinct random members (Redis replies them in a temporary dict's
   // order, i.e. no particular order).
   c.reply.array(count);
-  for (const i of sampleIndexes(size, count)) c.reply.bulk(s.at(i));
+  for (const m of s.distinctRandom(count)) c.reply.bulk(m);
 }
 
 // ---- SINTER / SUNION / SDIFF -------------------------------------------------------------
@@ -446,13 +446,11 @@ function sinterGeneric(
   // Smallest first (a stable sort, as glibc's qsort is in practice).
   sets.sort((a, b) => a.size - b.size);
   const first = sets[0];
-  const n = first.size;
   const out: string[] = [];
   const dstset = dstkey !== null ? SetValue.intset() : null;
   const max = dstset ? intsetMax(c) : 0;
   let cardinality = 0;
-  for (let i = 0; i < n; i++) {
-    const ele = first.at(i);
+  for (const ele of first) {
     let j = 1;
     for (; j < sets.length; j++) {
       if (sets[j] === first) continue;

@@ -19,9 +19,9 @@
  * Redis's hash order, which nothing can rely on): while small (at most SMALL_MAX
  * members of at most SMALL_LEN bytes) the members are packed into one string like the
  * hash listpack ("H", a uint32 LE count, then length-prefixed members), because a Map
- * per set would cost several times what Redis's dict does; beyond that, a dense member
- * array plus a member -> slot KeyTable, so a random member (SPOP, SRANDMEMBER) is O(1) and
- * deletion swaps the last slot into the hole.
+ * per set would cost several times what Redis's dict does; beyond that, a KeyTable of the
+ * members (Redis's dict), whose dense entry arrays give a random member (SPOP,
+ * SRANDMEMBER) in O(1).
  */
 import type { Collection } from "./value.ts";
 import { KeyTable } from "../keyspace/keytable.ts";
@@ -184,30 +184,24 @@ function findPacked(s: string, m: string): number {
   return -1;
 }
 
-/** The hashtable form. */
+/** The hashtable form: the members are the table's keys (the values are unused). */
 class SetTable {
-  readonly slot = new KeyTable<number>(0, false);
-  readonly items: string[] = [];
+  readonly slot = new KeyTable<true>(0, false);
 
   add(m: string): boolean {
+    // A lookup first: adding a member already there (the common SADD) writes nothing.
     if (this.slot.has(m)) return false;
-    this.slot.set(m, this.items.length);
-    this.items.push(m);
+    this.slot.set(m, true);
     return true;
   }
 
   delete(m: string): boolean {
-    const i = this.slot.get(m);
-    if (i === undefined) return false;
-    const last = this.items.length - 1;
-    if (i !== last) {
-      const moved = this.items[last];
-      this.items[i] = moved;
-      this.slot.set(moved, i);
-    }
-    this.items.pop();
-    this.slot.delete(m);
-    return true;
+    return this.slot.delete(m);
+  }
+
+  /** A uniformly random member. */
+  random(): string {
+    return this.slot.keyAt(this.slot.randomPosition());
   }
 }
 
@@ -289,7 +283,7 @@ export class SetValue implements Collection {
 
   get size(): number {
     const d = this.d;
-    if (typeof d !== "string") return d.items.length;
+    if (typeof d !== "string") return d.slot.size;
     return readU32(d, isPacked(d) ? 1 : 4);
   }
 
@@ -386,8 +380,7 @@ export class SetValue implements Collection {
   forEach(fn: (member: string) => void): void {
     const d = this.d;
     if (typeof d !== "string") {
-      const items = d.items;
-      for (let i = 0; i < items.length; i++) fn(items[i]);
+      d.slot.forEach((_, m) => fn(m));
       return;
     }
     if (isPacked(d)) {
@@ -409,21 +402,44 @@ export class SetValue implements Collection {
 
   /** The members as an array (standalone strings): ascending for an intset. */
   toArray(): string[] {
-    const d = this.d;
-    if (typeof d !== "string") return d.items.slice();
     const out: string[] = [];
     this.forEach((m) => out.push(m));
     return out;
   }
 
-  *[Symbol.iterator](): IterableIterator<string> {
-    yield* this.toArray();
+  /** The members, one at a time (the hashtable form without a copy of them all). */
+  [Symbol.iterator](): Iterator<string> {
+    const d = this.d;
+    return typeof d === "string" ? this.toArray()[Symbol.iterator]() : d.slot.keys();
   }
 
-  /** The member at position `i` (0 <= i < size): intset order, or hashtable slot. */
+  /**
+   * `count` (below size) distinct random members in no particular order, as Redis's
+   * SRANDMEMBER cases 3 and 4: a partial shuffle of all the members when `count` is over
+   * a third of the size, else random picks until `count` differ.
+   */
+  distinctRandom(count: number): string[] {
+    const d = this.d;
+    if (typeof d !== "string" && count * 3 <= d.slot.size) {
+      const seen = new Set<number>();
+      while (seen.size < count) seen.add(d.slot.randomPosition());
+      return [...seen].map((i) => d.slot.keyAt(i));
+    }
+    const all = this.toArray();
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(Math.random() * (all.length - i));
+      const x = all[i];
+      all[i] = all[j];
+      all[j] = x;
+    }
+    all.length = count;
+    return all;
+  }
+
+  /** The member at position `i` (0 <= i < size) of an intset or a packed set. */
   at(i: number): string {
     const d = this.d;
-    if (typeof d !== "string") return d.items[i];
+    if (typeof d !== "string") throw new Error("SetValue.at: the hashtable form has no positions");
     if (isPacked(d)) {
       let p = PHDR;
       for (let k = 0; k < i; k++) p = decodeMember(d, p);
@@ -436,14 +452,15 @@ export class SetValue implements Collection {
 
   /** A uniformly random member (intsetRandom / dictGetFairRandomKey). */
   random(): string {
-    return this.at(Math.floor(Math.random() * this.size));
+    const d = this.d;
+    return typeof d === "string" ? this.at(Math.floor(Math.random() * this.size)) : d.random();
   }
 
   /**
    * For SSCAN of the hashtable form: the table a cursor walks (null for an intset or a
    * packed set, which are scanned in one call).
    */
-  scanSource(): KeyTable<number> | null {
+  scanSource(): KeyTable<true> | null {
     return typeof this.d === "string" ? null : this.d.slot;
   }
 
@@ -452,7 +469,7 @@ export class SetValue implements Collection {
     const d = this.d;
     if (typeof d === "string") return new SetValue(d);
     const t = new SetTable();
-    for (const m of d.items) t.add(m);
+    d.slot.forEach((_, m) => t.add(m));
     return new SetValue(t);
   }
 }
