@@ -341,3 +341,25 @@ Deno.test("keytable: an index built elsewhere from streamed hashes is adopted wh
   assert.equal(v.indexAppended(), null);
   assert.equal(v.get("k7"), 7);
 });
+
+Deno.test("KeyTable: distinctRandomPositions gives distinct live entries, with holes, both ways", () => {
+  const t = new KeyTable<number>(0, false);
+  for (let i = 0; i < 700; i++) t.set("k" + i, i);
+  for (let i = 0; i < 600; i++) t.delete("k" + i);
+  for (const count of [0, 1, 10, 33, 34, 60, 99, 100]) {
+    const ps = t.distinctRandomPositions(count);
+    assert.equal(ps.length, count);
+    assert.equal(new Set(ps).size, count, "distinct");
+    for (const p of ps) {
+      const k = t.keyAt(p);
+      assert.ok(k !== undefined && Number(k.slice(1)) >= 600, `position ${p} is a hole`);
+      assert.equal(t.valueAt(p), Number(k.slice(1)));
+    }
+  }
+  // Every live entry can come out (the small-count path draws at random).
+  const seen = new Set<number>();
+  for (let r = 0; r < 600; r++) for (const p of t.distinctRandomPositions(5)) seen.add(p);
+  assert.equal(seen.size, 100);
+  assert.equal(t.randomPosition() >= 0, true);
+  assert.equal(new KeyTable<number>(0, false).randomPosition(), -1);
+});

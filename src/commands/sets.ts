@@ -408,7 +408,9 @@ function srandmemberWithCount(c: Client, argv: string[]): void {
   // CASE 3 and 4: distinct random members (Redis replies them in a temporary dict's
   // order, i.e. no particular order).
   c.reply.array(count);
-  for (const m of s.distinctRandom(count)) c.reply.bulk(m);
+  const members = s.distinctRandom(count);
+  if (members !== null) { for (const m of members) c.reply.bulk(m); }
+  else for (const i of sampleIndexes(size, count)) c.reply.bulk(s.at(i));
 }
 
 // ---- SINTER / SUNION / SDIFF -------------------------------------------------------------

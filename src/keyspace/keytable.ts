@@ -577,6 +577,30 @@ export class KeyTable<V> {
     }
   }
 
+  /**
+   * `count` (at most size) distinct random entry positions, in no particular order, as
+   * Redis picks distinct random elements (HRANDFIELD, SRANDMEMBER cases 3 and 4): a
+   * partial shuffle of every position when `count` is over a third of the size, else
+   * random draws until `count` differ.
+   */
+  distinctRandomPositions(count: number): number[] {
+    if (count * 3 <= this.live) {
+      const seen = new Set<number>();
+      while (seen.size < count) seen.add(this.randomPosition());
+      return [...seen];
+    }
+    const all: number[] = [];
+    for (let i = this.nextLive(0); i >= 0; i = this.nextLive(i + 1)) all.push(i);
+    for (let i = 0; i < count; i++) {
+      const j = i + Math.floor(Math.random() * (all.length - i));
+      const x = all[i];
+      all[i] = all[j];
+      all[j] = x;
+    }
+    all.length = count;
+    return all;
+  }
+
   /** @internal Throws if the bookkeeping disagrees with the arrays (tests call it). */
   check(): void {
     if (this.pending !== 0) throw new Error("appended entries not indexed");

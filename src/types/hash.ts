@@ -254,30 +254,13 @@ export class HashValue implements Collection {
 
   /**
    * `count` (below size) distinct random pairs of the hashtable form, in no particular
-   * order, as Redis's HRANDFIELD cases 3 and 4: a partial shuffle of all the pairs when
-   * `count` is over a third of the size, else random entries until `count` differ. Null
-   * for a listpack.
+   * order (HRANDFIELD cases 3 and 4); null for a listpack.
    */
   distinctRandomPairs(count: number): [string, string][] | null {
     const d = this.d;
     if (typeof d === "string") return null;
     const t = d.slot;
-    const out: [string, string][] = [];
-    if (count * 3 > t.size) {
-      t.forEach((v, f) => out.push([f, v]));
-      for (let i = 0; i < count; i++) {
-        const j = i + Math.floor(Math.random() * (out.length - i));
-        const x = out[i];
-        out[i] = out[j];
-        out[j] = x;
-      }
-      out.length = count;
-      return out;
-    }
-    const seen = new Set<number>();
-    while (seen.size < count) seen.add(t.randomPosition());
-    for (const i of seen) out.push([t.keyAt(i), t.valueAt(i)]);
-    return out;
+    return t.distinctRandomPositions(count).map((i) => [t.keyAt(i), t.valueAt(i)]);
   }
 
   /** A uniformly random pair (views; transient use only). */

@@ -414,26 +414,14 @@ export class SetValue implements Collection {
   }
 
   /**
-   * `count` (below size) distinct random members in no particular order, as Redis's
-   * SRANDMEMBER cases 3 and 4: a partial shuffle of all the members when `count` is over
-   * a third of the size, else random picks until `count` differ.
+   * `count` (below size) distinct random members of the hashtable form, in no particular
+   * order (SRANDMEMBER cases 3 and 4); null for an intset or a packed set (use `at`).
    */
-  distinctRandom(count: number): string[] {
+  distinctRandom(count: number): string[] | null {
     const d = this.d;
-    if (typeof d !== "string" && count * 3 <= d.slot.size) {
-      const seen = new Set<number>();
-      while (seen.size < count) seen.add(d.slot.randomPosition());
-      return [...seen].map((i) => d.slot.keyAt(i));
-    }
-    const all = this.toArray();
-    for (let i = 0; i < count; i++) {
-      const j = i + Math.floor(Math.random() * (all.length - i));
-      const x = all[i];
-      all[i] = all[j];
-      all[j] = x;
-    }
-    all.length = count;
-    return all;
+    if (typeof d === "string") return null;
+    const t = d.slot;
+    return t.distinctRandomPositions(count).map((i) => t.keyAt(i));
   }
 
   /** The member at position `i` (0 <= i < size) of an intset or a packed set. */
