@@ -66,8 +66,8 @@ export function lazyfree(server: Server, name: string): boolean {
 }
 
 /** Redis's checkAlreadyExpired: never while loading (expiry paused). */
-export function alreadyExpired(server: Server, when: bigint): boolean {
-  return when <= BigInt(server.now()) && !server.expiryPaused;
+export function alreadyExpired(server: Server, when: bigint | number): boolean {
+  return when <= server.now() && !server.expiryPaused;
 }
 
 function configMemory(server: Server, name: string, fallback: number): number {
@@ -445,7 +445,14 @@ function expireMillis(
   expire: string,
   flags: number,
   ms: boolean,
-): bigint | null {
+): bigint | number | null {
+  // The common case in doubles: a positive count of up to 15 digits whose result is a
+  // safe integer is exact there, and costs no BigInt allocations (several per SET EX).
+  const v = expire.length <= 15 ? parseInt64(expire) : null;
+  if (v !== null && v > 0) {
+    const w = (ms ? v : v * 1000) + (flags & (OBJ_PX | OBJ_EX) ? c.server.now() : 0);
+    if (w <= Number.MAX_SAFE_INTEGER) return w;
+  }
   let when = parseBigInt64(expire);
   if (when === null) {
     c.reply.error(ERR_NOT_INT);
@@ -487,7 +494,7 @@ function setGeneric(
   okReply?: string,
   abortReply?: string,
 ): void {
-  let when = 0n;
+  let when: bigint | number = 0;
   if (expire !== null) {
     const w = expireMillis(c, cmd, expire, flags, ms);
     if (w === null) return;
@@ -545,7 +552,7 @@ function getex(c: Client, argv: string[]): void {
     c.reply.error(ERR_WRONGTYPE);
     return;
   }
-  let when = 0n;
+  let when: bigint | number = 0;
   if (args.expire !== null) {
     const w = expireMillis(c, "getex", args.expire, args.flags, args.ms);
     if (w === null) return;
