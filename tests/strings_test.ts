@@ -191,6 +191,15 @@ Deno.test({
         ["SET", "k", "v", "EX", "9223372036854775807"],
         ["SET", "k", "v", "PX", "9223372036854775807"],
         ["SET", "k", "v", "PX", "9223372036854775806"],
+        // Either side of the largest exact double (2^53 - 1 = 9007199254740991 ms).
+        ["SET", "k", "v", "EXAT", "9007199254740"],
+        ["PEXPIRETIME", "k"],
+        ["SET", "k", "v", "EXAT", "9007199254741"],
+        ["PEXPIRETIME", "k"],
+        ["SET", "k", "v", "PXAT", "999999999999999"],
+        ["PEXPIRETIME", "k"],
+        // Past 2^53 - 1 Amber keeps the nearest double (README, compatibility notes).
+        ["SET", "k", "v", "PXAT", "9007199254740993"],
         ["SET", "k", "v", "EX", "1.5"],
         ["SET", "k", "v", "EX", ""],
         ["SET", "k", "v", "nx\0junk"],
