@@ -80,6 +80,14 @@ export function hashKey(s: string): number {
   return h ^ (h >>> 16);
 }
 
+/**
+ * The last key hashed, by any table (the hash does not depend on the table): a lookup
+ * followed by a store on one key hashes once, and so does a key's lookup in its
+ * database's dictionary and then in its expires table.
+ */
+let lastKey = "";
+let lastHash = hashKey("");
+
 export class KeyTable<V> {
   private kc: (string | undefined)[][] = [];
   private vc: (V | undefined)[][] = [];
@@ -111,9 +119,6 @@ export class KeyTable<V> {
   private pending = 0;
   private pendingHashes: Int32Array | null = null;
   private gen: Generation = { moved: null, next: null };
-  /** The last key hashed, so a lookup followed by a store on one key hashes once. */
-  private lastKey = "";
-  private lastHash = hashKey("");
 
   /**
    * `words: false` for a table that keeps no LRU words (a hash's fields, a set's
@@ -135,10 +140,10 @@ export class KeyTable<V> {
   }
 
   private hash(key: string): number {
-    if (key === this.lastKey) return this.lastHash;
+    if (key === lastKey) return lastHash;
     const h = hashKey(key);
-    this.lastKey = key;
-    this.lastHash = h;
+    lastKey = key;
+    lastHash = h;
     return h;
   }
 
