@@ -37,8 +37,8 @@ import {
   replyCannotFit,
   replyEmptyScan,
   replyOverflowed,
-  sampleIndexes,
 } from "./sets.ts";
+import { sampleIndexes } from "../util/sample.ts";
 
 /** hash-max-listpack-entries / -value, cached per server and refreshed by CONFIG SET. */
 const limitsCache = new WeakMap<Server, HashLimits>();

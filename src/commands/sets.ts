@@ -29,6 +29,7 @@ import {
   removeMembers,
 } from "./common.ts";
 import { cis } from "./strings.ts";
+import { sampleIndexes } from "../util/sample.ts";
 
 // ---- helpers shared with the other collection families --------------------------------
 
@@ -111,28 +112,6 @@ export function parseScanArgs(c: Client, argv: string[], from = 3): ScanArgs | n
 /** The reply to a scan of a missing key (shared.emptyscan). */
 export function replyEmptyScan(c: Client): void {
   c.reply.raw("*2\r\n$1\r\n0\r\n*0\r\n");
-}
-
-/**
- * `k` distinct random indexes below `n` (k < n), in random order: a partial
- * Fisher-Yates when k is a large share of n, rejection sampling otherwise.
- */
-export function sampleIndexes(n: number, k: number): number[] {
-  if (k * 3 > n) {
-    const idx = new Array<number>(n);
-    for (let i = 0; i < n; i++) idx[i] = i;
-    for (let i = 0; i < k; i++) {
-      const j = i + Math.floor(Math.random() * (n - i));
-      const t = idx[i];
-      idx[i] = idx[j];
-      idx[j] = t;
-    }
-    idx.length = k;
-    return idx;
-  }
-  const seen = new Set<number>();
-  while (seen.size < k) seen.add(Math.floor(Math.random() * n));
-  return [...seen];
 }
 
 // ---- config ------------------------------------------------------------------------------

@@ -43,6 +43,7 @@
  * leaves a map from old to new positions in the retired generation, which iterators
  * created before it follow. Retired generations are garbage once no iterator holds them.
  */
+import { sampleIndexes } from "../util/sample.ts";
 
 /** A rebuild's record of where entries moved, for iterators created before it. */
 interface Generation {
@@ -594,16 +595,9 @@ export class KeyTable<V> {
       while (seen.size < count) seen.add(this.randomPosition());
       return [...seen];
     }
-    const all: number[] = [];
-    for (let i = this.nextLive(0); i >= 0; i = this.nextLive(i + 1)) all.push(i);
-    for (let i = 0; i < count; i++) {
-      const j = i + Math.floor(Math.random() * (all.length - i));
-      const x = all[i];
-      all[i] = all[j];
-      all[j] = x;
-    }
-    all.length = count;
-    return all;
+    const live: number[] = [];
+    for (let i = this.nextLive(0); i >= 0; i = this.nextLive(i + 1)) live.push(i);
+    return sampleIndexes(live.length, count).map((k) => live[k]);
   }
 
   /** @internal Throws if the bookkeeping disagrees with the arrays (tests call it). */
