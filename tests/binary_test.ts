@@ -14,7 +14,12 @@ import { accessSync, constants, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { diffDatasets, dumpDataset } from "./helpers/dataset.ts";
 import { compareRaw, compareScript, startProcessPair, type Step } from "./helpers/differential.ts";
-import { encodeCommand, parseReply, type RawClient } from "./helpers/resp_client.ts";
+import {
+  encodeCommand,
+  exchangeUntilClose,
+  parseReply,
+  type RawClient,
+} from "./helpers/resp_client.ts";
 import {
   skipWithoutRedis,
   spawnAmber,
@@ -136,6 +141,34 @@ Deno.test({
         assert.equal(ar, rr);
       }
       await compareScript(r, a, [["PING"]]);
+    } finally {
+      await pair.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "binary: a half-closed client and QUIT after a large reply get every byte, as Redis",
+  ignore: ignoreWithoutRedis,
+  async fn() {
+    const pair = await startProcessPair();
+    try {
+      const [r, a] = await pair.clients();
+      const value = "v".repeat(6 << 20);
+      await compareScript(r, a, [["SET", "big", value]]);
+      const cases: [string, { halfClose?: boolean; pauseMs?: number }][] = [
+        ["PING\r\nSET hc 1\r\nGET hc\r\n", { halfClose: true }],
+        ["GET big\r\nGET big\r\nQUIT\r\n", { pauseMs: 300 }],
+      ];
+      for (const [input, opts] of cases) {
+        const [rr, ar] = await Promise.all([
+          exchangeUntilClose(pair.redis.port, input, { ...opts, timeoutMs: 30000 }),
+          exchangeUntilClose(pair.amber.port, input, { ...opts, timeoutMs: 30000 }),
+        ]);
+        assert.ok(rr.length > 0);
+        assert.equal(ar.length, rr.length);
+        assert.ok(ar === rr);
+      }
     } finally {
       await pair.stop();
     }

@@ -2,10 +2,12 @@
  * The wire protocol end to end: pipelining, inline commands, malformed input (Redis's
  * error, then the connection closes while everyone else is still served), limits
  * (maxclients, client-query-buffer-limit, timeout), AUTH gating, big arguments,
- * compared byte for byte with redis-server where the behaviour is deterministic.
+ * compared byte for byte with redis-server where the behaviour is deterministic; and how
+ * a connection ends (the peer's shutdown, QUIT after a reply larger than the socket
+ * buffers).
  */
 import assert from "node:assert/strict";
-import { encodeCommand, RawClient } from "./helpers/resp_client.ts";
+import { encodeCommand, exchangeUntilClose, RawClient } from "./helpers/resp_client.ts";
 import { skipWithoutRedis, startAmber } from "./helpers/servers.ts";
 import { compareRaw, startPair } from "./helpers/differential.ts";
 
@@ -158,6 +160,60 @@ Deno.test("protocol: idle clients are closed after `timeout` seconds", async () 
     const c = await t.client();
     assert.equal(await c.call("PING"), "+PONG\r\n");
     await c.waitClosed(4000);
+  } finally {
+    await t.stop();
+  }
+});
+
+Deno.test({
+  name: "protocol: a client that shuts down its side after sending gets every reply, as Redis",
+  ignore: skipWithoutRedis(),
+  async fn() {
+    const pair = await startPair();
+    try {
+      // `printf 'PING\r\n...' | nc -N host port`: the commands, then the peer's FIN, in
+      // one segment or after a longer request.
+      const small = "PING\r\nSET hc 1\r\nGET hc\r\n";
+      for (const input of [small, small + encodeCommand(["ECHO", "x".repeat(70000)])]) {
+        const [r, a] = await Promise.all([
+          exchangeUntilClose(pair.redis.port, input, { halfClose: true }),
+          exchangeUntilClose(pair.amber.port, input, { halfClose: true }),
+        ]);
+        assert.ok(r.startsWith("+PONG\r\n+OK\r\n$1\r\n1\r\n"), r.slice(0, 40));
+        assert.equal(a.length, r.length);
+        assert.ok(a === r);
+      }
+      const c = await pair.amber.client();
+      const deadline = Date.now() + 5000;
+      while ((await c.call("CLIENT", "LIST")).split("id=").length !== 2) {
+        assert.ok(Date.now() < deadline, "the half-closed client was never freed");
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    } finally {
+      await pair.stop();
+    }
+  },
+});
+
+Deno.test("protocol: QUIT after replies larger than the socket buffers delivers every byte", async () => {
+  const t = await startAmber();
+  try {
+    const c = await t.client();
+    // 8 MiB of varied bytes, read back three times (24 MiB) by a client that reads
+    // nothing for 300 ms: the server's writes back up and finish later, then QUIT's +OK,
+    // then the close. Before, the close dropped the tail still in the socket's buffer.
+    let value = "";
+    const block = Array.from({ length: 4096 }, (_, i) => String.fromCharCode((i * 7 + 3) % 251))
+      .join("");
+    while (value.length < 8 << 20) value += block;
+    assert.equal(await c.call("SET", "big", value), "+OK\r\n");
+    const got = await exchangeUntilClose(t.port, "GET big\r\nGET big\r\nGET big\r\nQUIT\r\n", {
+      pauseMs: 300,
+      timeoutMs: 30000,
+    });
+    const one = `$${value.length}\r\n${value}\r\n`;
+    assert.equal(got.length, one.length * 3 + 5);
+    assert.ok(got === one + one + one + "+OK\r\n");
   } finally {
     await t.stop();
   }

@@ -8,6 +8,7 @@
 import type { Socket } from "node:net";
 import type { Buffer } from "node:buffer";
 import { RequestParser } from "./resp.ts";
+import type { StreamIo } from "./stream_io.ts";
 import { ReplyBuffer } from "./reply.ts";
 import type { Database } from "../keyspace/db.ts";
 import type { Server } from "./server.ts";
@@ -82,11 +83,31 @@ export class Client {
     return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
   }
 
+  /** The connection's reads and writes on its handle (stream_io.ts), or null for node:net's. */
+  io: StreamIo | null = null;
+  /** The connection is being closed once its output is written: nothing more is sent. */
+  private ending = false;
+
   /** Sends what is pending. Called once per event-loop turn per client. */
   flush(): void {
-    if (this.reply.len === 0 || !this.socket) return;
+    if (this.reply.len === 0 || !this.socket || this.ending) return;
     const bytes = this.reply.detach();
-    if (!this.socket.destroyed) this.socket.write(bytes);
+    if (this.io !== null) this.io.write(bytes);
+    else if (!this.socket.destroyed) this.socket.write(bytes);
+  }
+
+  /**
+   * Closes the connection once everything sent so far is written (Redis's
+   * CLIENT_CLOSE_AFTER_REPLY), then calls `done`. Closing at once would drop the tail of
+   * a large reply still waiting in the socket's buffer.
+   */
+  endConnection(done: () => void): void {
+    if (this.ending) return;
+    this.ending = true;
+    const s = this.socket;
+    if (s === null || s.destroyed) done();
+    else if (this.io !== null) this.io.end(done);
+    else s.end(done);
   }
 
   /** Bytes received but not yet parsed. */
