@@ -218,3 +218,45 @@ Deno.test("protocol: QUIT after replies larger than the socket buffers delivers 
     await t.stop();
   }
 });
+
+Deno.test("protocol: many clients pipelining at once each get their own replies", async () => {
+  // Reads from every connection share one buffer under Deno (stream_io.ts): a command
+  // split across reads, or left behind by a blocked client, must survive other
+  // clients' reads in between.
+  const t = await startAmber();
+  try {
+    const clients = await Promise.all(Array.from({ length: 60 }, () => t.client()));
+    const expected: string[] = [];
+    clients.forEach((c, i) => {
+      let raw = "";
+      let exp = "";
+      for (let j = 0; j < 150; j++) {
+        const arg = `c${i}-${j}-` +
+          String.fromCharCode(97 + (i % 26)).repeat((i * 131 + j * 17) % 1500);
+        raw += encodeCommand(["ECHO", arg]);
+        exp += `$${arg.length}\r\n${arg}\r\n`;
+      }
+      // Sent in uneven pieces, so commands straddle reads.
+      for (let o = 0; o < raw.length; o += 977 + i) c.write(raw.slice(o, o + 977 + i));
+      expected.push(exp);
+    });
+    await Promise.all(clients.map(async (c, i) => {
+      let got = "";
+      while (got.length < expected[i].length) got += await c.read();
+      assert.ok(got === expected[i], `client ${i}`);
+    }));
+    // A client blocked with a command queued behind it keeps that command intact.
+    const blocked = await t.client();
+    blocked.write(
+      encodeCommand(["BLPOP", "q", "0"]) + encodeCommand(["ECHO", "after-" + "z".repeat(3000)]),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    for (const c of clients) c.write(encodeCommand(["ECHO", "noise-" + "n".repeat(5000)]));
+    for (const c of clients) await c.read();
+    assert.equal(await clients[0].call("RPUSH", "q", "v"), ":1\r\n");
+    assert.equal(await blocked.read(), "*2\r\n$1\r\nq\r\n$1\r\nv\r\n");
+    assert.equal(await blocked.read(), `$3006\r\nafter-${"z".repeat(3000)}\r\n`);
+  } finally {
+    await t.stop();
+  }
+});

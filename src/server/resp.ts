@@ -77,6 +77,21 @@ export class RequestParser {
     this.appendRaw(chunk);
   }
 
+  /**
+   * Copies the bytes not consumed yet out of the chunk last fed, for a caller whose read
+   * buffer is about to be reused (stream_io.ts). Nothing is copied when every byte was
+   * consumed, the usual case.
+   */
+  retain(): void {
+    if (this.pos >= this.buf.length) {
+      this.buf = EMPTY;
+      this.pos = 0;
+    } else {
+      this.buf = Buffer.from(this.buf.subarray(this.pos));
+      this.pos = 0;
+    }
+  }
+
   private appendRaw(chunk: Buffer): void {
     if (this.pos >= this.buf.length) {
       this.buf = chunk;

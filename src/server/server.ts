@@ -401,7 +401,7 @@ export class Server implements KeyspaceHooks {
     // side, as `printf 'PING\r\n' | nc -N` does): the commands already read still get
     // their replies, then the connection closes, as in Redis.
     const onEnd = () => this.closeAfterReply(c);
-    c.io = attachStreamIo(socket, (chunk) => this.onData(c, chunk), onEnd);
+    c.io = attachStreamIo(socket, (chunk) => this.onTransientData(c, chunk), onEnd);
     if (c.io === null) {
       socket.on("data", (chunk: Buffer) => this.onData(c, chunk));
       socket.on("end", onEnd);
@@ -448,6 +448,15 @@ export class Server implements KeyspaceHooks {
     this.stats.netInputBytes += chunk.length;
     c.feed(chunk);
     this.processInput(c);
+  }
+
+  /** onData for a chunk in a read buffer that is reused (stream_io.ts). */
+  private onTransientData(c: Client, chunk: Buffer): void {
+    if (c.closing) return;
+    this.stats.netInputBytes += chunk.length;
+    c.feed(chunk);
+    this.processInput(c);
+    c.parser.retain();
   }
 
   /** Runs every complete command in `c`'s buffer (Redis's processInputBuffer). */

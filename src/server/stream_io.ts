@@ -35,6 +35,7 @@ interface StreamHandle {
   readStart(): number;
   readStop(): number;
   writeBuffer(req: WriteReq, data: Uint8Array): number;
+  useUserBuffer(buf: Uint8Array): void;
 }
 
 function loadBinding(): StreamWrapBinding | null {
@@ -68,6 +69,9 @@ const UV_EOF = (() => {
   return -4095;
 })();
 
+/** Where every connection's reads land; `onBytes` must copy what it keeps. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** True when connections use the stream handle directly (for tests and INFO). */
 export const streamIoAvailable = binding !== null;
 
@@ -80,7 +84,8 @@ export interface StreamIo {
 }
 
 /**
- * Takes over `socket`'s reads and writes. `onBytes` gets each chunk read; `onEnd` runs
+ * Takes over `socket`'s reads and writes. `onBytes` gets each chunk read, a view of a
+ * buffer the next read reuses, so it must copy what it keeps; `onEnd` runs
  * once when the peer ends its side (EOF). A read or write error destroys the socket, so
  * its 'close' event follows. Returns null when the runtime has no StreamBase handle.
  */
@@ -93,10 +98,10 @@ export function attachStreamIo(
   const h = (socket as unknown as { _handle?: Partial<StreamHandle> | null })._handle;
   if (
     !h || typeof h.readStart !== "function" || typeof h.readStop !== "function" ||
-    typeof h.writeBuffer !== "function"
+    typeof h.writeBuffer !== "function" || typeof h.useUserBuffer !== "function"
   ) return null;
   const handle = h as StreamHandle;
-  const { WriteWrap, streamBaseState: state, kReadBytesOrError, kArrayBufferOffset } = binding;
+  const { WriteWrap, streamBaseState: state, kReadBytesOrError } = binding;
   const kAsync = binding.kLastWriteWasAsync;
   /** Writes the handle has not finished yet, and what to call when they are. */
   let pending = 0;
@@ -116,10 +121,13 @@ export function attachStreamIo(
   }
 
   handle.readStop();
-  handle.onread = (ab) => {
+  // Reads land in one buffer shared by every connection, as the handle reads and calls
+  // `onread` in one step: no ArrayBuffer (a malloc and a free) per read.
+  handle.useUserBuffer(READ_BUFFER);
+  handle.onread = () => {
     const nread = state[kReadBytesOrError];
     if (nread > 0) {
-      if (ab !== undefined && !ended) onBytes(Buffer.from(ab, state[kArrayBufferOffset], nread));
+      if (!ended) onBytes(READ_BUFFER.subarray(0, nread));
       return;
     }
     if (nread === 0) return;
