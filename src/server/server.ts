@@ -452,10 +452,7 @@ export class Server implements KeyspaceHooks {
 
   /** onData for a chunk in a read buffer that is reused (stream_io.ts). */
   private onTransientData(c: Client, chunk: Buffer): void {
-    if (c.closing) return;
-    this.stats.netInputBytes += chunk.length;
-    c.feed(chunk);
-    this.processInput(c);
+    this.onData(c, chunk);
     c.parser.retain();
   }
 

@@ -18,7 +18,6 @@ interface StreamWrapBinding {
   WriteWrap: new () => WriteReq;
   streamBaseState: Int32Array;
   kReadBytesOrError: number;
-  kArrayBufferOffset: number;
   kLastWriteWasAsync: number;
 }
 
@@ -46,8 +45,7 @@ function loadBinding(): StreamWrapBinding | null {
     const b = binding?.("stream_wrap") as Partial<StreamWrapBinding> | undefined;
     if (
       b && typeof b.WriteWrap === "function" && b.streamBaseState instanceof Int32Array &&
-      typeof b.kReadBytesOrError === "number" && typeof b.kArrayBufferOffset === "number" &&
-      typeof b.kLastWriteWasAsync === "number"
+      typeof b.kReadBytesOrError === "number" && typeof b.kLastWriteWasAsync === "number"
     ) return b as StreamWrapBinding;
   } catch {
     // Not implemented in this runtime.
@@ -71,9 +69,6 @@ const UV_EOF = (() => {
 
 /** Where every connection's reads land; `onBytes` must copy what it keeps. */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
-
-/** True when connections use the stream handle directly (for tests and INFO). */
-export const streamIoAvailable = binding !== null;
 
 /** A connection's output, written straight on its handle. */
 export interface StreamIo {
