@@ -199,36 +199,21 @@ export function parseReply(raw: string): Reply {
 
 /**
  * Connects, sends `input` (Latin-1), optionally shuts down the sending side, and returns
- * everything received until the server closes the connection (Latin-1). With `pauseMs`
- * the client reads nothing for that long after sending, so a large reply fills the
- * socket buffers and the server has to finish writing it later.
+ * everything received until the server closes the connection (RawClient.waitClosed).
+ * With `pauseMs` the client reads nothing for that long after sending, so a large reply
+ * fills the socket buffers and the server has to finish writing it later.
  */
-export function exchangeUntilClose(
+export async function exchangeUntilClose(
   port: number,
   input: string,
   opts: { halfClose?: boolean; pauseMs?: number; timeoutMs?: number } = {},
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const s = connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => {
-      if (opts.pauseMs) {
-        s.pause();
-        setTimeout(() => s.resume(), opts.pauseMs);
-      }
-      s.write(Buffer.from(input, "latin1"));
-      if (opts.halfClose) s.end();
-    });
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(new Error(`no close within ${opts.timeoutMs ?? 10000} ms`));
-    }, opts.timeoutMs ?? 10000);
-    s.on("data", (d: Buffer) => chunks.push(d));
-    s.on("error", () => {});
-    s.on("close", () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString("latin1"));
-    });
-    // The server's FIN: nothing more comes; close our side too.
-    s.on("end", () => s.end());
-  });
+  const c = await RawClient.connect(port);
+  if (opts.pauseMs) {
+    c.socket.pause();
+    setTimeout(() => c.socket.resume(), opts.pauseMs);
+  }
+  c.write(input);
+  if (opts.halfClose) c.socket.end();
+  return await c.waitClosed(opts.timeoutMs ?? 10000);
 }
