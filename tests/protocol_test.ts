@@ -219,6 +219,45 @@ Deno.test("protocol: QUIT after replies larger than the socket buffers delivers 
   }
 });
 
+Deno.test("protocol: replies queued behind a slow reader are not overwritten by later ones", async () => {
+  // Under Deno a reply is written from the client's reply buffer itself; a write the
+  // kernel does not take at once keeps that buffer, and later replies must go to a new
+  // one. A client that reads nothing while it sends 400 batches of 20 GETs, one batch
+  // per read (20 distinct 1.5-3 KiB values, about 45 KiB of replies each, 18 MiB in
+  // all): once the socket buffers are full, each batch's write is left pending.
+  const t = await startAmber();
+  try {
+    const c = await t.client();
+    const values: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const unit = `<${i}:` + String.fromCharCode(33 + (i % 90)).repeat(13 + (i % 37)) + ">";
+      values.push(unit.repeat(Math.ceil((1536 + ((i * 7919) % 1536)) / unit.length)));
+      c.write(encodeCommand(["SET", `k${i}`, values[i]]));
+    }
+    for (let i = 0; i < 400; i++) assert.equal(await c.read(), "+OK\r\n");
+    const slow = await RawClient.connect(t.port);
+    slow.socket.pause();
+    let expected = "";
+    for (let b = 0; b < 400; b++) {
+      let batch = "";
+      for (let j = 0; j < 20; j++) {
+        const i = (b * 20 + j) * 263 % 400;
+        batch += encodeCommand(["GET", `k${i}`]);
+        expected += `$${values[i].length}\r\n${values[i]}\r\n`;
+      }
+      slow.write(batch);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    slow.write("QUIT\r\n");
+    slow.socket.resume();
+    const got = await slow.waitClosed(30000);
+    assert.equal(got.length, expected.length + 5);
+    assert.ok(got === expected + "+OK\r\n", "replies differ from the values set");
+  } finally {
+    await t.stop();
+  }
+});
+
 Deno.test("protocol: many clients pipelining at once each get their own replies", async () => {
   // Reads from every connection share one buffer under Deno (stream_io.ts): a command
   // split across reads, or left behind by a blocked client, must survive other

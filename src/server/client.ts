@@ -91,9 +91,13 @@ export class Client {
   /** Sends what is pending. Called once per event-loop turn per client. */
   flush(): void {
     if (this.reply.len === 0 || !this.socket || this.ending) return;
+    if (this.io !== null) {
+      // Written from the reply buffer itself; a write left pending keeps it (disown).
+      if (this.io.write(this.reply.lend())) this.reply.disown();
+      return;
+    }
     const bytes = this.reply.detach();
-    if (this.io !== null) this.io.write(bytes);
-    else if (!this.socket.destroyed) this.socket.write(bytes);
+    if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
   /**

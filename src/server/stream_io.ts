@@ -72,8 +72,11 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** A connection's output, written straight on its handle. */
 export interface StreamIo {
-  /** Sends bytes; they leave in call order. */
-  write(bytes: Uint8Array): void;
+  /**
+   * Sends bytes; they leave in call order. True when the handle keeps `bytes` to write
+   * the rest later (the caller must not reuse them); false when they are done with.
+   */
+  write(bytes: Uint8Array): boolean;
   /** Stops reading, and calls `done` once every byte written so far is with the kernel. */
   end(done: () => void): void;
 }
@@ -133,7 +136,7 @@ export function attachStreamIo(
   if (handle.readStart() !== 0) socket.destroy();
   return {
     write(bytes) {
-      if (ended || socket.destroyed) return;
+      if (ended || socket.destroyed) return false;
       // A request the handle finished with at once is used again: creating one is a
       // runtime call (~140 ns), once per reply at -P 1.
       let req = spare;
@@ -145,13 +148,16 @@ export function attachStreamIo(
       const err = handle.writeBuffer(req, bytes);
       if (err !== 0) {
         socket.destroy();
-        return;
+        return false;
       }
       // The kernel did not take it all: the handle writes the rest later, from `bytes`.
       if (state[kAsync] !== 0) {
         req.data = bytes;
         pending++;
-      } else spare = req;
+        return true;
+      }
+      spare = req;
+      return false;
     },
     end(done) {
       if (!ended) {
