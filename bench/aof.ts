@@ -8,7 +8,7 @@
  *    one base), and recovery, restart to ready (first PING answered PONG), for RDB only,
  *    AOF with a RESP base (`aof-use-rdb-preamble no`) and the hybrid (RDB base).
  *
- * Usage: deno task bench:aof [--keys 1000000] [--requests 200000] [--rounds 3]
+ * Usage: deno task bench:aof [--keys 1000000] [--requests 400000] [--rounds 3]
  *        [--part all|fsync|strategies]
  */
 import { parseArgs } from "node:util";
@@ -23,7 +23,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     keys: { type: "string", default: "1000000" },
-    requests: { type: "string", default: "200000" },
+    requests: { type: "string", default: "400000" },
     part: { type: "string", default: "all" },
     rounds: { type: "string", default: "3" },
   },
