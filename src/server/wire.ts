@@ -3,10 +3,11 @@
  *
  * Measured on Deno 2.9.6: `new Uint8Array(5)` costs ~1 µs and `Buffer.from(s, "latin1")`
  * ~17 ns/byte, while a charCodeAt loop into an existing array costs ~1 ns/byte. So
- * replies are encoded into each client's reused buffer, copied at the write into a
- * shared slab and handed to the socket as views; a slab is never rewritten once a view
- * of it was handed out (a full slab is replaced), so a queued write can never see its
- * bytes change. This is Node's own Buffer pool idea.
+ * replies are encoded into each client's reused buffer. On the `node:net` path (Bun) they
+ * are copied at the write into a shared slab and handed to the socket as views; a slab is
+ * never rewritten once a view of it was handed out (a full slab is replaced), so a
+ * queued write can never see its bytes change. This is Node's own Buffer pool idea.
+ * Under Deno the handle writes from the client's buffer itself (ReplyBuffer.lend).
  */
 import type { Buffer } from "node:buffer";
 import { writeLatin1 } from "../util/latin1.ts";
