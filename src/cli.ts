@@ -10,6 +10,7 @@ import { AMBER_VERSION, REDIS_VERSION, runtimeVersion } from "./version.ts";
 import { runCheckRdb } from "./tools/check_rdb.ts";
 import { runCheckAof } from "./tools/check_aof.ts";
 import { runDump } from "./tools/dump.ts";
+import { keepRuntimeHelpersLowered } from "./util/thread_priority.ts";
 
 const USAGE = `Usage: ./amber [/path/to/redis.conf] [options] [-]
        ./amber - (read config from stdin)
@@ -42,6 +43,9 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  // The process is the server's alone: the runtime's compiler and GC threads yield to
+  // the main thread (thread_priority.ts says why).
+  keepRuntimeHelpersLowered();
   try {
     const amber = await startServer({ args, handleSignals: true, chdir: true });
     await amber.closed;

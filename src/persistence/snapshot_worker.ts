@@ -28,6 +28,7 @@ import { IndexBuilder } from "../keyspace/keytable.ts";
 import { fromTransferValue } from "./values.ts";
 import { decodeChunk } from "./chunk_codec.ts";
 import type { RdbWriterOptions } from "./rdb/writer.ts";
+import { lowerThisThread } from "../util/thread_priority.ts";
 
 export type WorkerRequest =
   | {
@@ -59,6 +60,9 @@ export type WorkerReply =
   | { op: "error"; message: string }
   | { op: "crc"; value: bigint | null }
   | { op: "index"; db: number; index: Int32Array | null; candidates: Int32Array | null };
+
+// Background work: clients come first (thread_priority.ts).
+lowerThisThread();
 
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
