@@ -1,7 +1,7 @@
 /**
  * A background snapshot job: the fork-less equivalent of Redis's child process, shared
- * by BGSAVE and BGREWRITEAOF. It walks a point-in-time `Snapshot` in chunks sized to
- * take ~1 ms of the main thread each, encodes them into bytes (chunk_codec.ts) and
+ * by BGSAVE and BGREWRITEAOF. It walks a point-in-time `Snapshot` in chunks of ~1 ms of
+ * the main thread each, encodes them into bytes (chunk_codec.ts) and
  * transfers them to the snapshot Worker, with at most a few chunks unacknowledged, so
  * neither the event loop nor memory is swamped. Also owns the spare Worker: creating
  * one costs 30-200 ms of main-thread time, which a job must not pay while clients wait.
@@ -21,6 +21,11 @@ const MAX_IN_FLIGHT = 4;
 const WORKER_START_TIMEOUT_MS = 10_000;
 /** Main-thread time per chunk the driver aims for. */
 const CHUNK_BUDGET_MS = 1;
+/**
+ * Keys a chunk takes between looks at the clock: about 40 µs of work with the code
+ * optimized, a few hundred µs running cold, which bounds how far a chunk overruns.
+ */
+const STEP_KEYS = 128;
 
 export type OpenRequest = Extract<WorkerRequest, { op: "open" }>;
 
@@ -169,50 +174,53 @@ export class SnapshotJob {
   }
 
   private async pump(sizes: number[][]): Promise<void> {
-    // The first chunk is small: the snapshot code is cold (interpreted, or its bytecode
-    // flushed since the last job) and the chunk runs in the BGSAVE command's own turn.
-    let n = 64;
     let currentDb = -1;
-    while (!this.finished) {
-      const t0 = performance.now();
-      const chunk = this.snapshot.next(n);
-      if (chunk === null) break;
-      const enc = this.encoder;
-      const flush = () => {
-        if (enc.count === 0) return;
-        const bytes = enc.take();
-        // Transferred, not cloned (chunk_codec.ts says why).
-        this.worker.postMessage(
-          { op: "entries", seq: ++this.sent, bytes } satisfies WorkerRequest,
-          [bytes.buffer as ArrayBuffer],
-        );
-      };
-      for (const e of chunk) {
-        if (e.db !== currentDb) {
-          flush();
-          currentDb = e.db;
-          this.post({ op: "db", db: e.db, keys: sizes[e.db][0], expires: sizes[e.db][1] });
-        }
-        enc.entry(
-          e.key,
-          typeof e.value === "string" ? e.value : toTransferValue(e.value),
-          e.expireAt ?? -1,
-        );
-      }
-      flush();
-      const took = performance.now() - t0;
-      // Aim the next chunk at the budget, growing at most 2x a step (a chunk that ran
-      // fast because the code just got optimized, or a GC just ended, is no promise).
-      n = Math.max(
-        64,
-        Math.min(50_000, 2 * n, Math.round(n * CHUNK_BUDGET_MS / Math.max(took, 0.05))),
+    const enc = this.encoder;
+    const flush = () => {
+      if (enc.count === 0) return;
+      const bytes = enc.take();
+      // Transferred, not cloned (chunk_codec.ts says why).
+      this.worker.postMessage(
+        { op: "entries", seq: ++this.sent, bytes } satisfies WorkerRequest,
+        [bytes.buffer as ArrayBuffer],
       );
-      // Let clients in, and keep the Worker's queue short.
+    };
+    let complete = false;
+    while (!this.finished && !complete) {
+      // Let clients in (the first chunk waits for the BGSAVE's own turn to end), and
+      // keep the Worker's queue short.
       await new Promise((r) => setTimeout(r, 0));
       while (this.sent - this.acked > MAX_IN_FLIGHT && !this.finished) {
         await new Promise<void>((r) => this.wake = r);
         this.wake = null;
       }
+      if (this.finished) break;
+      // A chunk is time-boxed, not sized in advance: it takes steps of STEP_KEYS keys
+      // until the budget is spent. A size predicted from the last chunk's speed was
+      // wrong exactly when it mattered: code deoptimized mid-chunk, the first chunks of
+      // a BGSAVE running cold, a garbage collection: each made a chunk sized for 1 ms
+      // take 3-6 ms (BENCHMARKS.md, session 12).
+      const deadline = performance.now() + CHUNK_BUDGET_MS;
+      do {
+        const step = this.snapshot.next(STEP_KEYS);
+        if (step === null) {
+          complete = true;
+          break;
+        }
+        for (const e of step) {
+          if (e.db !== currentDb) {
+            flush();
+            currentDb = e.db;
+            this.post({ op: "db", db: e.db, keys: sizes[e.db][0], expires: sizes[e.db][1] });
+          }
+          enc.entry(
+            e.key,
+            typeof e.value === "string" ? e.value : toTransferValue(e.value),
+            e.expireAt ?? -1,
+          );
+        }
+      } while (performance.now() < deadline);
+      flush();
     }
     if (!this.finished) {
       this.snapshot.finish();
