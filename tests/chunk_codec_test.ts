@@ -1,7 +1,19 @@
 // The snapshot chunk codec (src/persistence/chunk_codec.ts): what the main thread encodes
 // comes back in the Worker as the same values, in order, for every shape a snapshot sends.
 import assert from "node:assert/strict";
-import { ChunkEncoder, decodeChunk } from "../src/persistence/chunk_codec.ts";
+import { ChunkEncoder, decodeChunk, EntryPart } from "../src/persistence/chunk_codec.ts";
+import {
+  appendSlice,
+  BIG_VALUE_ELEMENTS,
+  isBigValue,
+  streamFor,
+} from "../src/persistence/value_stream.ts";
+import { toRdbValue } from "../src/persistence/values.ts";
+import { HashValue } from "../src/types/hash.ts";
+import { SetValue } from "../src/types/set.ts";
+import { ZSet } from "../src/types/zset.ts";
+import { ListValue } from "../src/types/list.ts";
+import type { Value } from "../src/types/value.ts";
 import type { RdbValue } from "../src/persistence/rdb/types.ts";
 import { prng } from "./helpers/prng.ts";
 
@@ -44,7 +56,7 @@ Deno.test("chunk codec: every value shape round trips, in order, across buffer g
     const bytes = enc.take();
     assert.equal(enc.count, 0);
     const got: [string, RdbValue, number | undefined][] = [];
-    decodeChunk(bytes, (k, v, e) => got.push([k, v, e]));
+    decodeChunk(bytes, (k, v, e) => got.push([k, v!, e]));
     assert.equal(got.length, sent.length);
     for (let i = 0; i < sent.length; i++) {
       const [k, v, e] = sent[i];
@@ -59,4 +71,55 @@ Deno.test("chunk codec: every value shape round trips, in order, across buffer g
   const bytes = enc.take();
   bytes[4 + 1 + 8] = 99;
   assert.throws(() => decodeChunk(bytes, () => {}), /unknown value tag 99/);
+});
+
+Deno.test("chunk codec: a big value sent as shell, slices and end comes back whole, in the writers' order", () => {
+  const n = BIG_VALUE_ELEMENTS * 3 + 17;
+  const ids = Array.from({ length: n }, (_, i) => String(i));
+  const values: [string, Value][] = [
+    ["hash", HashValue.fromPairs(ids.map((i) => [`f${i}`, `v${i}`]), { entries: 128, value: 64 })],
+    ["set", SetValue.fromMembers(ids.map((i) => `m${i}`), 512)],
+    [
+      "zset",
+      ZSet.fromSorted(ids.map((i) => `m${i}`), ids.map((i) => Number(i) / 3), {
+        entries: 128,
+        value: 64,
+      }),
+    ],
+    ["list", ListValue.from(ids.map((i) => `e${i}`))],
+  ];
+  const enc = new ChunkEncoder();
+  for (const [key, v] of values) {
+    assert.ok(isBigValue(v), key);
+    const stream = streamFor(v)!;
+    enc.begin(key, stream.shell, 12345);
+    let slices = 0;
+    for (let s = stream.next(500); s !== null; s = stream.next(500)) {
+      enc.slice(s);
+      slices++;
+    }
+    enc.end();
+    assert.ok(slices > 1, `${key} went in one slice`);
+  }
+  // A small value between them goes whole.
+  enc.entry("small", "v", -1);
+  const got: [string, RdbValue, number | undefined][] = [];
+  let big: [string, RdbValue, number | undefined] | null = null;
+  decodeChunk(enc.take(), (k, v, e, part) => {
+    if (part === EntryPart.WHOLE) got.push([k, v!, e]);
+    else if (part === EntryPart.BEGIN) big = [k, v!, e];
+    else if (part === EntryPart.SLICE) appendSlice(big![1], v!);
+    else got.push(big!);
+  });
+  assert.equal(got.length, values.length + 1);
+  for (let i = 0; i < values.length; i++) {
+    const [key, v] = values[i];
+    assert.equal(got[i][0], key);
+    assert.equal(got[i][2], 12345);
+    assert.deepEqual(got[i][1], toRdbValue(v), key);
+  }
+  assert.deepEqual(got[values.length], ["small", { type: "string", value: "v" }, undefined]);
+  // Compact encodings are never streamed.
+  assert.equal(streamFor(HashValue.fromPairs([["f", "v"]], { entries: 128, value: 64 })), null);
+  assert.equal(isBigValue("a string"), false);
 });

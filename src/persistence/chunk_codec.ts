@@ -22,7 +22,17 @@ const Tag = {
   HASH_PACKED: 5,
   ZSET: 6,
   ZSET_PACKED: 7,
+  /** A big value's shell (its tag and payload follow): value_stream.ts. */
+  BEGIN: 8,
+  /** A slice of the big value begun last (its tag and payload follow). */
+  SLICE: 9,
+  /** The end of the big value begun last. */
+  END: 10,
 } as const;
+
+/** What an entry of a chunk is: a whole value, or a part of a streamed big value. */
+export const EntryPart = { WHOLE: 0, BEGIN: 1, SLICE: 2, END: 3 } as const;
+export type EntryPart = (typeof EntryPart)[keyof typeof EntryPart];
 
 /** Encoding hints the writers read (RdbValue.encoding), as one byte; 0 is none. */
 const ENCODINGS = [undefined, "listpack", "hashtable", "skiplist", "intset", "quicklist"] as const;
@@ -45,11 +55,40 @@ export class ChunkEncoder {
 
   /** Appends one entry; `expireAt` is -1 for none. */
   entry(key: string, value: string | RdbValue, expireAt: number): void {
+    this.head(key, expireAt);
+    this.value(value);
+  }
+
+  /** Begins a big value sent in slices: its key, TTL and shell (value_stream.ts). */
+  begin(key: string, shell: RdbValue, expireAt: number): void {
+    this.head(key, expireAt);
+    this.u8(Tag.BEGIN);
+    this.value(shell);
+  }
+
+  /** A slice of the big value begun last. */
+  slice(part: RdbValue): void {
+    this.head("", -1);
+    this.u8(Tag.SLICE);
+    this.value(part);
+  }
+
+  /** Ends the big value begun last. */
+  end(): void {
+    this.head("", -1);
+    this.u8(Tag.END);
+  }
+
+  private head(key: string, expireAt: number): void {
     this.n++;
     this.str(key);
     this.room(9);
     this.view.setFloat64(this.pos, expireAt, true);
     this.pos += 8;
+  }
+
+  private value(value: string | RdbValue): void {
+    this.room(1);
     if (typeof value === "string") {
       this.buf[this.pos++] = Tag.STRING;
       this.str(value);
@@ -155,10 +194,18 @@ export class ChunkEncoder {
   }
 }
 
-/** Reads a chunk's entries back, in order (the Worker's side). */
+/**
+ * Reads a chunk's entries back, in order (the Worker's side). A streamed big value
+ * comes as BEGIN (key, TTL, shell), SLICEs (key "") and END (key "", value null).
+ */
 export function decodeChunk(
   bytes: Uint8Array,
-  fn: (key: string, value: RdbValue, expireAt: number | undefined) => void,
+  fn: (
+    key: string,
+    value: RdbValue | null,
+    expireAt: number | undefined,
+    part: EntryPart,
+  ) => void,
 ): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let p = 0;
@@ -183,7 +230,16 @@ export function decodeChunk(
     const key = str();
     const exp = view.getFloat64(p, true);
     p += 8;
-    const tag = bytes[p++];
+    let tag = bytes[p++];
+    let part: EntryPart = EntryPart.WHOLE;
+    if (tag === Tag.END) {
+      fn(key, null, undefined, EntryPart.END);
+      continue;
+    }
+    if (tag === Tag.BEGIN || tag === Tag.SLICE) {
+      part = tag === Tag.BEGIN ? EntryPart.BEGIN : EntryPart.SLICE;
+      tag = bytes[p++];
+    }
     let value: RdbValue;
     switch (tag) {
       case Tag.STRING:
@@ -249,7 +305,7 @@ export function decodeChunk(
       default:
         throw new Error(`snapshot chunk: unknown value tag ${tag} at byte ${p - 1}`);
     }
-    fn(key, value, exp < 0 ? undefined : exp);
+    fn(key, value, exp < 0 ? undefined : exp, part);
   }
 }
 

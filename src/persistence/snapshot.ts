@@ -12,6 +12,9 @@
  *
  * FLUSHDB, FLUSHALL and SWAPDB replace a database's maps instead of clearing them, so
  * the snapshot simply keeps walking the maps it captured at the start.
+ *
+ * A big value that its job reads out over several turns (value_stream.ts) is `hold`-ed:
+ * a write to its key first has the job read out the rest of it (`drain`).
  */
 import { type Database, type DatabaseMaps, snapshotState } from "../keyspace/db.ts";
 import type { Server } from "../server/server.ts";
@@ -25,6 +28,15 @@ export interface SnapshotEntry {
   value: Value;
   /** Absolute unix time in ms, if the key had a TTL. */
   expireAt?: number;
+  /** The value is a copy the hook saved, not the live one (no write can reach it). */
+  copy?: true;
+}
+
+/** A live value being read out across turns, and how to finish reading it at once. */
+interface HeldStream {
+  dict: DatabaseMaps["dict"];
+  key: string;
+  drain: () => void;
 }
 
 interface Section extends DatabaseMaps {
@@ -63,6 +75,8 @@ export class Snapshot {
   /** Keys handed out so far (INFO current_save_keys_processed). */
   keysProcessed = 0;
   private finished = false;
+  /** The big value being streamed (value_stream.ts), drained before its key changes. */
+  private held: HeldStream | null = null;
 
   private constructor(private server: Server) {
     let total = 0;
@@ -104,6 +118,12 @@ export class Snapshot {
 
   /** The keyspace is about to change `key`: keep its old value if not sent yet. */
   private beforeWrite(db: Database, key: string): void {
+    const h = this.held;
+    if (h !== null && h.key === key && h.dict === db.dict) {
+      // The rest of a value being streamed is read out before the write changes it.
+      this.held = null;
+      h.drain();
+    }
     // Only maps the snapshot captured matter: after FLUSHDB/SWAPDB a db may hold new
     // maps (whose keys are not part of the snapshot) or another db's captured maps.
     const s = this.sections.find((x) => x.dict === db.dict);
@@ -114,17 +134,38 @@ export class Snapshot {
     if ((l & 1) === snapshotState.parity) return;
     s.dict.setWordAt(i, (l & ~1) | snapshotState.parity);
     const expireAt = s.expires.get(key);
-    this.preserved.push({ db: s.db, key, value: clone(s.dict.valueAt(i)), expireAt });
+    this.preserved.push({ db: s.db, key, value: clone(s.dict.valueAt(i)), expireAt, copy: true });
+  }
+
+  /**
+   * `e`, the last entry `next()` handed out, is a live value that will be read across
+   * event-loop turns: until `release()`, `drain` runs before any write to its key and
+   * must read the rest of it at once. A copy needs no such care.
+   */
+  hold(e: SnapshotEntry, drain: () => void): void {
+    if (e.copy) return;
+    const s = this.sections.find((x) => x.db === e.db)!;
+    this.held = { dict: s.dict, key: e.key, drain };
+  }
+
+  /** The held value has been read out. */
+  release(): void {
+    this.held = null;
   }
 
   /**
    * Up to `max` more entries (preserved ones first), or null when the snapshot is
    * complete. Entries are valid until the event loop turns: use them at once.
    */
-  next(max: number): SnapshotEntry[] | null {
+  next(max: number, last?: (v: Value) => boolean): SnapshotEntry[] | null {
     if (this.finished) return null;
     const out: SnapshotEntry[] = [];
-    while (out.length < max && this.preserved.length > 0) out.push(this.preserved.pop()!);
+    // `last`: an entry whose value it accepts ends the batch (a value to be streamed).
+    while (out.length < max && this.preserved.length > 0) {
+      const e = this.preserved.pop()!;
+      out.push(e);
+      if (last?.(e.value)) return this.handOut(out);
+    }
     const parity = snapshotState.parity;
     while (out.length < max && this.current < this.sections.length) {
       const s = this.sections[this.current];
@@ -140,15 +181,21 @@ export class Snapshot {
       if ((l & 1) === parity) continue;
       dict.setWordAt(i, (l & ~1) | parity);
       const key = dict.keyAt(i);
+      const value = dict.valueAt(i);
       out.push({
         db: s.db,
         key,
-        value: dict.valueAt(i),
+        value,
         expireAt: s.expires.size === 0 ? undefined : s.expires.get(key),
       });
+      if (last?.(value)) break;
     }
     // Keys saved by the hook while this chunk was produced are picked up next time.
     if (out.length === 0 && this.preserved.length === 0) return null;
+    return this.handOut(out);
+  }
+
+  private handOut(out: SnapshotEntry[]): SnapshotEntry[] {
     this.keysProcessed += out.length;
     return out;
   }
@@ -158,6 +205,7 @@ export class Snapshot {
     if (this.finished) return;
     this.finished = true;
     this.preserved = [];
+    this.held = null;
     active.delete(this.server);
     snapshotState.active = false;
     // An abandoned walk (a killed BGSAVE or rewrite) leaves the keys it never reached

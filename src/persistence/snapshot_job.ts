@@ -12,6 +12,7 @@ import type { Server } from "../server/server.ts";
 import { Snapshot } from "./snapshot.ts";
 import { toTransferValue } from "./values.ts";
 import { ChunkEncoder } from "./chunk_codec.ts";
+import { isBigValue, streamFor, type ValueStream } from "./value_stream.ts";
 import type { WorkerReply, WorkerRequest } from "./snapshot_worker.ts";
 import { spawnSnapshotWorker } from "./worker_spawn.ts";
 
@@ -26,6 +27,8 @@ const CHUNK_BUDGET_MS = 1;
  * optimized, a few hundred µs running cold, which bounds how far a chunk overruns.
  */
 const STEP_KEYS = 128;
+/** Elements of a streamed big value per slice (value_stream.ts): about a step's worth. */
+const SLICE_ELEMENTS = 512;
 
 export type OpenRequest = Extract<WorkerRequest, { op: "open" }>;
 
@@ -36,6 +39,17 @@ const spares = new WeakMap<Server, Worker>();
 const running = new WeakMap<Server, SnapshotJob>();
 
 let workersStarted = 0;
+
+/** Big values streamed (value_stream.ts) by this process's jobs, for tests. */
+const streams = { begun: 0, carried: 0, drained: 0 };
+
+/**
+ * Big values this process has streamed: begun, carried over an event-loop turn, and
+ * drained at once because a client wrote to one in flight (tests check both paths).
+ */
+export function valueStreamStats(): { begun: number; carried: number; drained: number } {
+  return { ...streams };
+}
 
 /** Snapshot Workers this process has started (tests check that finished jobs reuse them). */
 export function snapshotWorkersStarted(): number {
@@ -185,6 +199,22 @@ export class SnapshotJob {
         [bytes.buffer as ArrayBuffer],
       );
     };
+    let stream: ValueStream | null = null;
+    const endStream = () => {
+      enc.end();
+      stream = null;
+      this.snapshot.release();
+    };
+    // A client is about to change the value in flight: read the rest of it now.
+    const drain = () => {
+      if (stream === null || this.finished) return;
+      streams.drained++;
+      for (let s = stream.next(SLICE_ELEMENTS); s !== null; s = stream.next(SLICE_ELEMENTS)) {
+        enc.slice(s);
+      }
+      endStream();
+      flush();
+    };
     let complete = false;
     while (!this.finished && !complete) {
       // Let clients in (the first chunk waits for the BGSAVE's own turn to end), and
@@ -202,7 +232,15 @@ export class SnapshotJob {
       // take 3-6 ms (BENCHMARKS.md, session 12).
       const deadline = performance.now() + CHUNK_BUDGET_MS;
       do {
-        const step = this.snapshot.next(STEP_KEYS);
+        // A big value in flight goes on before any other key (value_stream.ts).
+        if (stream !== null) {
+          const slice = stream.next(SLICE_ELEMENTS);
+          if (slice !== null) enc.slice(slice);
+          else endStream();
+          continue;
+        }
+        // A value to stream ends its step, so that its slices come next.
+        const step = this.snapshot.next(STEP_KEYS, isBigValue);
         if (step === null) {
           complete = true;
           break;
@@ -213,14 +251,24 @@ export class SnapshotJob {
             currentDb = e.db;
             this.post({ op: "db", db: e.db, keys: sizes[e.db][0], expires: sizes[e.db][1] });
           }
-          enc.entry(
-            e.key,
-            typeof e.value === "string" ? e.value : toTransferValue(e.value),
-            e.expireAt ?? -1,
-          );
+          const big = typeof e.value === "string" ? null : streamFor(e.value);
+          if (big === null) {
+            enc.entry(
+              e.key,
+              typeof e.value === "string" ? e.value : toTransferValue(e.value),
+              e.expireAt ?? -1,
+            );
+          } else {
+            // Always the step's last entry (isBig): its slices follow, across chunks.
+            enc.begin(e.key, big.shell, e.expireAt ?? -1);
+            streams.begun++;
+            stream = big;
+            this.snapshot.hold(e, drain);
+          }
         }
       } while (performance.now() < deadline);
       flush();
+      if (stream !== null) streams.carried++;
     }
     if (!this.finished) {
       this.snapshot.finish();

@@ -8,6 +8,8 @@
  * Messages in:  open {path, tmp, writer options, format} | db {db, keys, expires}
  *               | entries {seq, keys, values, expires} | end
  * Messages out: ready | ack {seq} | done {bytes} | error {message}
+ * A big collection arrives as a shell and slices spread over several `entries` messages
+ * (value_stream.ts); it is put back together here and written when its end comes.
  *
  * While the server loads its RDB at start (when no job can run), the same Worker
  * computes the file's CRC-64 in parallel with the parsing, reading the file itself
@@ -26,7 +28,9 @@ import { Crc64 } from "./rdb/crc64.ts";
 import { AofBaseFileWriter } from "./aof/base_file.ts";
 import { IndexBuilder } from "../keyspace/keytable.ts";
 import { fromTransferValue } from "./values.ts";
-import { decodeChunk } from "./chunk_codec.ts";
+import { decodeChunk, EntryPart } from "./chunk_codec.ts";
+import { appendSlice } from "./value_stream.ts";
+import type { RdbValue } from "./rdb/types.ts";
 import type { RdbWriterOptions } from "./rdb/writer.ts";
 import { lowerThisThread } from "../util/thread_priority.ts";
 
@@ -67,6 +71,8 @@ lowerThisThread();
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
 let file: RdbFileWriter | AofBaseFileWriter | null = null;
+/** A big value arriving in slices (value_stream.ts), written whole at its end. */
+let big: { key: string; value: RdbValue; exp: number | undefined } | null = null;
 
 function reply(msg: WorkerReply): void {
   scope.postMessage(msg);
@@ -147,6 +153,7 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
   try {
     switch (m.op) {
       case "open":
+        big = null;
         file = m.format === "aof"
           ? new AofBaseFileWriter(m.path, m.tmp, { timestampSec: m.timestampSec })
           : new RdbFileWriter(m.path, m.tmp, m.options);
@@ -156,7 +163,16 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
         file!.selectDb(m.db, m.keys, m.expires);
         break;
       case "entries":
-        decodeChunk(m.bytes, (key, value, exp) => file!.entry(key, fromTransferValue(value), exp));
+        decodeChunk(m.bytes, (key, value, exp, part) => {
+          if (part === EntryPart.WHOLE) file!.entry(key, fromTransferValue(value!), exp);
+          else if (part === EntryPart.BEGIN) big = { key, value: value!, exp };
+          else if (big === null) throw new Error("snapshot chunk: a slice with no value begun");
+          else if (part === EntryPart.SLICE) appendSlice(big.value, value!);
+          else {
+            file!.entry(big.key, big.value, big.exp);
+            big = null;
+          }
+        });
         reply({ op: "ack", seq: m.seq });
         break;
       case "end":
