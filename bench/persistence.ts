@@ -8,19 +8,27 @@
  *   against Redis's latest_fork_usec (target:
  *   stall <= 5 ms at 1M keys; throughput during BGSAVE >= 0.8 of without).
  *
- * Usage: deno task bench:persistence [--keys 1000000]
+ * With `--big-keys`, also one key of 1M elements per collection type (hash, set, sorted
+ * set, list), each in a fresh server: Amber's longest pause over a BGSAVE against Redis's
+ * fork, first with no client, then with a write to the big key right after the BGSAVE
+ * command (which makes Amber copy the key before the snapshot has saved it).
+ *
+ * Usage: deno task bench:persistence [--keys 1000000] [--big-keys]
  */
 import { parseArgs } from "node:util";
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type Socket } from "node:net";
-import { removeDir, startAmber, startRedis } from "./common.ts";
+import { removeDir, sendRaw, startAmber, startRedis } from "./common.ts";
 import { loadMixed } from "./dataset.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { keys: { type: "string", default: "1000000" } },
+  options: {
+    keys: { type: "string", default: "1000000" },
+    "big-keys": { type: "boolean", default: false },
+  },
 });
 const N = Number(values.keys);
 
@@ -179,3 +187,79 @@ console.log(
 console.log(
   `| longest main-thread pause (Amber: without / during BGSAVE) | ${amber.stall} | ${redis.stall} | |`,
 );
+
+/** The commands that build one key of `n` elements of `type`, 1000 per command. */
+function bigKeyCommands(type: string, n: number): [Uint8Array, number] {
+  const enc = new TextEncoder();
+  const bulk = (x: string) => `$${x.length}\r\n${x}\r\n`;
+  let raw = "";
+  let cmds = 0;
+  for (let b = 0; b < n; b += 1000) {
+    const args: string[] = [];
+    for (let i = b; i < Math.min(n, b + 1000); i++) {
+      if (type === "hash") args.push(`f${i}`, `v${i}`);
+      else if (type === "zset") args.push(String(i % 1000), `m${i}`);
+      else args.push(`m${i}`);
+    }
+    const cmd = { hash: "HSET", set: "SADD", zset: "ZADD", list: "RPUSH" }[type]!;
+    const all = [cmd, "big", ...args];
+    raw += `*${all.length}\r\n` + all.map(bulk).join("");
+    cmds++;
+  }
+  return [enc.encode(raw), cmds];
+}
+
+/** A write to the key "big" of `type` (one new element). */
+function bigKeyWrite(type: string): string {
+  return {
+    hash: "HSET big new 1",
+    set: "SADD big new",
+    zset: "ZADD big 1 new",
+    list: "RPUSH big new",
+  }[
+    type
+  ]!;
+}
+
+/** The BGSAVE pause with one big key: Amber's stall or Redis's fork, in ms. */
+async function bigKeyPause(name: "amber" | "redis", type: string, write: boolean): Promise<number> {
+  const start = name === "amber" ? startAmber : startRedis;
+  const t = await start(["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"]);
+  try {
+    const [raw, replies] = bigKeyCommands(type, 1_000_000);
+    await sendRaw(t.port, raw, replies);
+    const p = await Probe.open(t.port);
+    await new Promise((r) => setTimeout(r, 500));
+    await p.call("CONFIG RESETSTAT");
+    await p.call("BGSAVE");
+    if (write) await p.call(bigKeyWrite(type));
+    while (true) {
+      const [, info] = await p.call("INFO persistence");
+      if (infoField(info, "rdb_bgsave_in_progress") === "0") break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const [, stats] = await p.call("INFO stats");
+    p.close();
+    return name === "amber"
+      ? Number(infoField(stats, "amber_eventloop_max_stall_ms"))
+      : Number(infoField(stats, "latest_fork_usec")) / 1000;
+  } finally {
+    await t.stop();
+    removeDir(t);
+  }
+}
+
+if (values["big-keys"]) {
+  console.log("\nOne key of 1M elements, BGSAVE (Amber: longest main-thread pause; Redis: fork)\n");
+  console.log("| key | Amber | Redis | Amber, a write to it right after BGSAVE | Redis |");
+  console.log("|---|---|---|---|---|");
+  for (const type of ["hash", "set", "zset", "list"]) {
+    const cells: string[] = [];
+    for (const write of [false, true]) {
+      for (const name of ["amber", "redis"] as const) {
+        cells.push(`${(await bigKeyPause(name, type, write)).toFixed(2)} ms`);
+      }
+    }
+    console.log(`| ${type} | ${cells.join(" | ")} |`);
+  }
+}

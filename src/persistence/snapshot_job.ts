@@ -29,6 +29,8 @@ const CHUNK_BUDGET_MS = 1;
 const STEP_KEYS = 128;
 /** Elements of a streamed big value per slice (value_stream.ts): about a step's worth. */
 const SLICE_ELEMENTS = 512;
+/** A drain (a write to a big value in flight) sends a message per this many bytes. */
+const DRAIN_MESSAGE_BYTES = 1 << 20;
 
 export type OpenRequest = Extract<WorkerRequest, { op: "open" }>;
 
@@ -211,6 +213,9 @@ export class SnapshotJob {
       streams.drained++;
       for (let s = stream.next(SLICE_ELEMENTS); s !== null; s = stream.next(SLICE_ELEMENTS)) {
         enc.slice(s);
+        // Sent as it goes, so the buffer stays near this size instead of growing to the
+        // whole value's (tens of MB at 1M elements, copied at each doubling).
+        if (enc.size >= DRAIN_MESSAGE_BYTES) flush();
       }
       endStream();
       flush();
