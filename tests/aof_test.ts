@@ -41,6 +41,7 @@ import {
   writeAofDir,
 } from "./helpers/aof.ts";
 import { scanAof } from "../src/persistence/aof/stream.ts";
+import { valueStreamStats } from "../src/persistence/snapshot_job.ts";
 import { parseRdb } from "../src/persistence/rdb/reader.ts";
 
 const noRedis = skipWithoutRedis();
@@ -1610,6 +1611,46 @@ Deno.test({
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
   },
+});
+
+Deno.test("aof lifecycle: big collections go through a rewrite in slices, in a RESP or an RDB base", async () => {
+  for (const preamble of ["no", "yes"]) {
+    const t = await startAmber([
+      ...NOSYNC,
+      "--appendonly",
+      "yes",
+      "--aof-use-rdb-preamble",
+      preamble,
+    ]);
+    try {
+      const c = await t.client();
+      await waitRewriteDone(c);
+      const cmds: string[][] = [];
+      for (let b = 0; b < 20_000; b += 1000) {
+        const ids = Array.from({ length: 1000 }, (_, j) => String(b + j));
+        cmds.push(["HSET", "bighash", ...ids.flatMap((i) => [`f${i}`, `v${i}`])]);
+        cmds.push(["SADD", "bigset", ...ids.map((i) => `m${i}`)]);
+        cmds.push(["ZADD", "bigzset", ...ids.flatMap((i) => [String(Number(i) % 89), `m${i}`])]);
+        cmds.push(["RPUSH", "biglist", ...ids.map((i) => `e${i}`)]);
+      }
+      cmds.push(["SET", "small", "x"], ["PEXPIRE", "bighash", "1000000"]);
+      await pipeline(c, cmds);
+      const digest = await c.call("DEBUG", "DIGEST");
+      const before = valueStreamStats().begun;
+      assert.match(await c.call("BGREWRITEAOF"), /started/);
+      await waitRewriteDone(c);
+      assert.equal(await infoField(c, "aof_last_bgrewrite_status"), "ok");
+      assert.equal(valueStreamStats().begun - before, 4, `preamble ${preamble}`);
+      const base = readdirSync(join(t.dir, AOFDIR)).find((f) => f.includes(".base."))!;
+      assert.ok(base.endsWith(preamble === "yes" ? ".rdb" : ".aof"), base);
+      // Loaded back from the new base alone (its incr is empty), the dataset is the same.
+      assert.equal(await c.call("DEBUG", "LOADAOF"), "+OK\r\n");
+      assert.equal(await c.call("DEBUG", "DIGEST"), digest);
+      assert.equal(await c.call("PTTL", "bighash").then((r) => Number(r.slice(1)) > 0), true);
+    } finally {
+      await t.stop();
+    }
+  }
 });
 
 Deno.test("aof lifecycle: a killed rewrite or a reload does not make the next snapshot skip keys", async () => {
