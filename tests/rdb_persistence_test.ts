@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { diffDatasets, dumpDataset } from "./helpers/dataset.ts";
+import { type DatasetDump, diffDatasets, dumpDataset } from "./helpers/dataset.ts";
 import { encodeCommand, parseReply, type RawClient } from "./helpers/resp_client.ts";
 import {
   refusedStart,
@@ -83,6 +83,21 @@ Deno.test("rdb: every Redis-made fixture loads at start and equals expected.json
     }
   }
 });
+
+/**
+ * Waits for the BGSAVE in progress to end well, then loads its dump.rdb into a fresh
+ * server: it must hold `before`, the dataset as of the BGSAVE command.
+ */
+async function assertSaved(c: RawClient, dir: string, before: DatasetDump): Promise<void> {
+  await waitFor(async () => (await info(c, "rdb_bgsave_in_progress")) === "0");
+  assert.equal(await info(c, "rdb_last_bgsave_status"), "ok");
+  const t2 = await startAmberWithFile(join(dir, "dump.rdb"));
+  try {
+    assert.deepEqual(diffDatasets(await dumpDataset(await t2.client()), before), []);
+  } finally {
+    await t2.stop();
+  }
+}
 
 async function startAmberWithFile(file: string, extra: string[] = []) {
   const dir = tempDir();
@@ -195,16 +210,7 @@ Deno.test("rdb: BGSAVE holds the dataset as of the command while clients write",
       for (let j = 0; j < 200; j++) await w.read();
     }
     assert.ok(i > 0, "no write happened during the BGSAVE");
-    await waitFor(async () => (await info(c, "rdb_bgsave_in_progress")) === "0");
-    assert.equal(await info(c, "rdb_last_bgsave_status"), "ok");
-    // Load the file into a fresh server and compare with the dataset at BGSAVE time.
-    const t2 = await startAmberWithFile(join(t.dir, "dump.rdb"));
-    try {
-      const after = await dumpDataset(await t2.client());
-      assert.deepEqual(diffDatasets(after, before), []);
-    } finally {
-      await t2.stop();
-    }
+    await assertSaved(c, t.dir, before);
   } finally {
     await t.stop();
   }
@@ -250,19 +256,11 @@ Deno.test("rdb: BGSAVE streams big collections, and holds them as of the command
       for (let j = 0; j < 80; j++) await w.read();
     }
     assert.ok(i > 0, "no write happened during the BGSAVE");
-    await waitFor(async () => (await info(c, "rdb_bgsave_in_progress")) === "0");
-    assert.equal(await info(c, "rdb_last_bgsave_status"), "ok");
+    await assertSaved(c, t.dir, before);
     const s1 = valueStreamStats();
     assert.equal(s1.begun - s0.begun, 4, "each big value streamed once");
     assert.ok(s1.carried > s0.carried, "no big value went on over an event-loop turn");
     assert.ok(s1.drained > s0.drained, "no big value was read out early for a write");
-    const t2 = await startAmberWithFile(join(t.dir, "dump.rdb"));
-    try {
-      const after = await dumpDataset(await t2.client());
-      assert.deepEqual(diffDatasets(after, before), []);
-    } finally {
-      await t2.stop();
-    }
   } finally {
     await t.stop();
   }
