@@ -5,8 +5,10 @@ import { ChunkEncoder, decodeChunk, EntryPart } from "../src/persistence/chunk_c
 import {
   appendSlice,
   BIG_VALUE_ELEMENTS,
+  freezeValue,
   isBigValue,
   streamFor,
+  type ValueStream,
 } from "../src/persistence/value_stream.ts";
 import { toRdbValue } from "../src/persistence/values.ts";
 import { HashValue } from "../src/types/hash.ts";
@@ -122,4 +124,59 @@ Deno.test("chunk codec: a big value sent as shell, slices and end comes back who
   // Compact encodings are never streamed.
   assert.equal(streamFor(HashValue.fromPairs([["f", "v"]], { entries: 128, value: 64 })), null);
   assert.equal(isBigValue("a string"), false);
+});
+
+Deno.test("value streams: frozen mid-way or before the start, they give the value as it was, whatever changes after", () => {
+  const n = BIG_VALUE_ELEMENTS * 2 + 5;
+  const ids = Array.from({ length: n }, (_, i) => String(i));
+  const lim = { entries: 128, value: 64 };
+  const make = (): [string, Value, (v: Value) => void][] => [
+    ["hash", HashValue.fromPairs(ids.map((i) => [`f${i}`, `v${i}`]), lim), (v) => {
+      const h = v as HashValue;
+      for (let i = 0; i < n; i += 3) h.delete(`f${i}`);
+      for (let i = 0; i < 500; i++) h.set(`new${i}`, "x", lim);
+      h.set("f1", "changed", lim);
+    }],
+    ["set", SetValue.fromMembers(ids.map((i) => `m${i}`), 512), (v) => {
+      const st = v as SetValue;
+      for (let i = 0; i < n; i += 3) st.delete(`m${i}`);
+      for (let i = 0; i < 500; i++) st.add(`new${i}`, 512);
+    }],
+    ["zset", ZSet.fromSorted(ids.map((i) => `m${i}`), ids.map((i) => Number(i)), lim), (v) => {
+      const z = v as ZSet;
+      for (let i = 0; i < n; i += 3) z.delete(`m${i}`);
+      for (let i = 0; i < 500; i++) z.add(i + 0.5, `new${i}`, 0, lim);
+      z.add(-5, "m1", 0, lim);
+    }],
+    ["list", ListValue.from(ids.map((i) => `e${i}`)), (v) => {
+      const l = v as ListValue;
+      for (let i = 0; i < 3000; i++) l.pushHead(`h${i}`);
+      for (let i = 0; i < 3000; i++) l.popTail();
+    }],
+  ];
+  const readAll = (shell: RdbValue, stream: ValueStream, first: RdbValue[]) => {
+    const whole = structuredClone(shell);
+    for (const s of first) appendSlice(whole, s);
+    for (let s = stream.next(700); s !== null; s = stream.next(700)) appendSlice(whole, s);
+    return whole;
+  };
+  for (const [name, v, change] of make()) {
+    // Mid-way: part read from the live value, the rest from the copy.
+    const want = structuredClone(toRdbValue(v));
+    const st = streamFor(v)!;
+    // Copied as the encoder would (slices of a list are its live node arrays).
+    const first = [structuredClone(st.next(700)!), structuredClone(st.next(700)!)];
+    st.freeze();
+    change(v);
+    assert.deepEqual(readAll(st.shell, st, first), want, `${name} frozen mid-way`);
+  }
+  for (const [name, v, change] of make()) {
+    // Before the start: the snapshot's copy of a big key written to before the walk.
+    const want = structuredClone(toRdbValue(v));
+    const frozen = freezeValue(v)!;
+    change(v);
+    assert.ok(isBigValue(frozen));
+    const st = streamFor(frozen)!;
+    assert.deepEqual(readAll(st.shell, st, []), want, `${name} frozen before the start`);
+  }
 });

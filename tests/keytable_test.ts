@@ -3,7 +3,15 @@
 // whole walk exactly once, never a deleted one) across inserts, deletes, hole reuse,
 // index migrations and compaction, checked against a Map with random scripts.
 import * as assert from "node:assert/strict";
-import { hashKey, IndexBuilder, KeyTable, reservedSlots } from "../src/keyspace/keytable.ts";
+import {
+  type FrozenEntries,
+  frozenKey,
+  frozenValue,
+  hashKey,
+  IndexBuilder,
+  KeyTable,
+  reservedSlots,
+} from "../src/keyspace/keytable.ts";
 import { prng } from "./helpers/prng.ts";
 
 Deno.test("keytable: get/set/delete/has/size and LRU words", () => {
@@ -362,4 +370,60 @@ Deno.test("KeyTable: distinctRandomPositions gives distinct live entries, with h
   assert.equal(seen.size, 100);
   assert.equal(t.randomPosition() >= 0, true);
   assert.equal(new KeyTable<number>(0, false).randomPosition(), -1);
+});
+
+Deno.test("keytable: a frozen view (shareEntries) keeps the entries as they were through every kind of write", () => {
+  const rnd = prng(11);
+  for (const words of [false, true]) {
+    const t = new KeyTable<string>(0, words);
+    const n = 3 * 4096 + 100;
+    for (let i = 0; i < n; i++) t.set(`k${i}`, `v${i}`);
+    for (let i = 0; i < n; i += 7) t.delete(`k${i}`);
+    const read = (f: FrozenEntries<string>) => {
+      const out: [string, string][] = [];
+      for (let p = f.from; p < f.end; p++) {
+        const k = frozenKey(f, p);
+        if (k !== undefined) out.push([k, frozenValue(f, p)]);
+      }
+      return out;
+    };
+    // From the start, and from the middle of the second chunk (a stream frozen mid-way).
+    const whole = [...t.entries()];
+    const view = t.shareEntries(0);
+    const from = 4096 + 1000;
+    const tail: [string, string][] = [];
+    for (let p = from; p < n; p++) {
+      const k = t.keyAt(p);
+      if (k !== undefined) tail.push([k, t.valueAt(p)]);
+    }
+    const midView = t.shareEntries(from);
+    assert.deepEqual(read(view), whole);
+    assert.deepEqual(read(midView), tail);
+    const model = new Map(whole);
+    // Updates, deletes, hole refills and appends, then so many deletes that the table
+    // compacts itself (entries move in place).
+    for (let j = 0; j < 20_000; j++) {
+      const i = Math.floor(rnd() * (n + 2000));
+      const r = rnd();
+      if (r < 0.4) {
+        t.set(`k${i}`, `changed${j}`);
+        model.set(`k${i}`, `changed${j}`);
+      } else {
+        t.delete(`k${i}`);
+        model.delete(`k${i}`);
+      }
+    }
+    for (const k of [...model.keys()].slice(200)) {
+      t.delete(k);
+      model.delete(k);
+    }
+    t.check();
+    assert.deepEqual(new Map(t.entries()), model);
+    assert.deepEqual(read(view), whole, `whole view, words ${words}`);
+    assert.deepEqual(read(midView), tail, `mid view, words ${words}`);
+    t.releaseEntries();
+    t.releaseEntries();
+    t.set("after", "release");
+    assert.equal(t.get("after"), "release");
+  }
 });

@@ -45,6 +45,26 @@
  */
 import { sampleIndexes } from "../util/sample.ts";
 
+/** A frozen view of a table's entries (KeyTable.shareEntries), positions `from` to `end`. */
+export interface FrozenEntries<V> {
+  /** Chunks of keys (undefined: a hole) and values, the first holding position `base`. */
+  keys: (string | undefined)[][];
+  values: (V | undefined)[][];
+  base: number;
+  from: number;
+  end: number;
+}
+
+/** The key at position `p` of copied entries (undefined: a hole). */
+export function frozenKey<V>(f: FrozenEntries<V>, p: number): string | undefined {
+  return f.keys[(p - f.base) >>> CHUNK_BITS][p & CHUNK_MASK];
+}
+
+/** The value at position `p` of copied entries. */
+export function frozenValue<V>(f: FrozenEntries<V>, p: number): V {
+  return f.values[(p - f.base) >>> CHUNK_BITS][p & CHUNK_MASK] as V;
+}
+
 /** A rebuild's record of where entries moved, for iterators created before it. */
 interface Generation {
   /** old position -> new position (the count of live entries before it). */
@@ -95,6 +115,13 @@ export class KeyTable<V> {
   private wc: Int32Array[] = [];
   /** Entries appended so far, holes included. */
   private used = 0;
+  /**
+   * Entry chunks a frozen view (shareEntries) still reads: 1 until the table's first
+   * write to the chunk, which copies it first. Null when no view was taken.
+   */
+  private shared: Uint8Array | null = null;
+  /** Frozen views taken and not released (an abandoned one keeps writes copying). */
+  private views = 0;
   private live = 0;
   /** Pairs (hash, entry position + 1); 0 is an empty slot, -1 a tombstone. */
   private index: Int32Array;
@@ -240,6 +267,7 @@ export class KeyTable<V> {
       if (o >= 0) e = this.oldPosition(o);
     }
     if (e >= 0) {
+      if (this.shared !== null) this.own(e >>> CHUNK_BITS);
       this.vc[e >>> CHUNK_BITS][e & CHUNK_MASK] = value;
       return e;
     }
@@ -266,6 +294,7 @@ export class KeyTable<V> {
       const h = this.free[--this.nfree];
       const c = h >>> CHUNK_BITS;
       const o = h & CHUNK_MASK;
+      if (this.shared !== null) this.own(c);
       this.kc[c][o] = key;
       this.vc[c][o] = value;
       if (this.words) this.wc[c][o] = 0;
@@ -285,6 +314,8 @@ export class KeyTable<V> {
       w.set(this.wc[c]);
       this.wc[c] = w;
     }
+    // Past the end a view reads, but a shared chunk's length is what it reads up to.
+    if (this.shared !== null) this.own(c);
     this.kc[c][o] = key;
     this.vc[c][o] = value;
     if (this.words) this.wc[c][o] = 0;
@@ -381,6 +412,7 @@ export class KeyTable<V> {
 
   /** Empties the entry at `e` (already out of the index): a hole the next insert fills. */
   private clearEntry(e: number): void {
+    if (this.shared !== null) this.own(e >>> CHUNK_BITS);
     this.kc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
     this.vc[e >>> CHUNK_BITS][e & CHUNK_MASK] = undefined;
     this.live--;
@@ -453,6 +485,10 @@ export class KeyTable<V> {
    */
   private rebuild(): void {
     if (this.old !== null) this.migrate(Infinity);
+    // Entries move in place: a frozen view keeps the chunks as they were.
+    if (this.shared !== null) {
+      for (let c = 0; c < this.kc.length; c++) this.own(c);
+    }
     const used = this.used;
     const moved = new Int32Array(used + 1);
     const kc = this.kc;
@@ -637,6 +673,47 @@ export class KeyTable<V> {
     return this.gen;
   }
 
+  /**
+   * A frozen view of the entries from position `from` to the end, keys and values, as
+   * they are now: a snapshot's copy of a big collection (persistence/value_stream.ts).
+   * The view shares the entry chunks, and the table copies a chunk before its first
+   * write to it, as a forked process's pages are copied on write: taking the view costs
+   * a flag per chunk, a write then at most one 4096-entry chunk copy. Holes read as
+   * undefined keys. Writes stop copying once every view is released (releaseEntries).
+   */
+  shareEntries(from: number): FrozenEntries<V> {
+    const first = from >>> CHUNK_BITS;
+    const n = this.kc.length;
+    const shared = new Uint8Array(n);
+    shared.fill(1, first);
+    // Another view still alive keeps its chunks shared too.
+    const prev = this.shared;
+    if (prev !== null) { for (let c = 0; c < Math.min(n, prev.length); c++) shared[c] |= prev[c]; }
+    this.shared = shared;
+    this.views++;
+    return {
+      keys: this.kc.slice(first),
+      values: this.vc.slice(first),
+      base: first << CHUNK_BITS,
+      from,
+      end: this.used,
+    };
+  }
+
+  /** The frozen view is no longer read: writes stop copying chunks. */
+  releaseEntries(): void {
+    if (this.views > 0 && --this.views === 0) this.shared = null;
+  }
+
+  /** Gives chunk `c` back to the table alone (a copy) if a frozen view shares it. */
+  private own(c: number): void {
+    const shared = this.shared!;
+    if (c >= shared.length || shared[c] === 0) return;
+    shared[c] = 0;
+    this.kc[c] = this.kc[c].slice();
+    this.vc[c] = this.vc[c].slice();
+  }
+
   /** @internal */
   keyAt(i: number): string {
     return this.kc[i >>> CHUNK_BITS][i & CHUNK_MASK] as string;
@@ -800,6 +877,14 @@ export class TableIterator<T, V> implements IterableIterator<T> {
     }
     this.pos = i + 1;
     return i;
+  }
+
+  /**
+   * The position the next `step()` starts looking from: where the walk stands, for as
+   * long as the table does not change (a copy of the rest starts there).
+   */
+  get position(): number {
+    return this.pos;
   }
 
   next(): IteratorResult<T> {

@@ -53,11 +53,6 @@ export class ChunkEncoder {
     return this.n;
   }
 
-  /** Bytes encoded so far. */
-  get size(): number {
-    return this.pos;
-  }
-
   /** Appends one entry; `expireAt` is -1 for none. */
   entry(key: string, value: string | RdbValue, expireAt: number): void {
     this.head(key, expireAt);

@@ -14,12 +14,14 @@
  * the snapshot simply keeps walking the maps it captured at the start.
  *
  * A big value that its job reads out over several turns (value_stream.ts) is `hold`-ed:
- * a write to its key first has the job read out the rest of it (`drain`).
+ * a write to its key first has the job copy what is left of it (`freeze`); a big value
+ * not reached yet is kept as such a copy (FrozenValue) instead of a clone.
  */
 import { type Database, type DatabaseMaps, snapshotState } from "../keyspace/db.ts";
 import type { Server } from "../server/server.ts";
 import type { TableIterator } from "../keyspace/keytable.ts";
 import type { Collection, Value } from "../types/value.ts";
+import { freezeValue } from "./value_stream.ts";
 
 /** One key as it was when the snapshot started. */
 export interface SnapshotEntry {
@@ -36,7 +38,7 @@ export interface SnapshotEntry {
 interface HeldStream {
   dict: DatabaseMaps["dict"];
   key: string;
-  drain: () => void;
+  freeze: () => void;
 }
 
 interface Section extends DatabaseMaps {
@@ -75,7 +77,7 @@ export class Snapshot {
   /** Keys handed out so far (INFO current_save_keys_processed). */
   keysProcessed = 0;
   private finished = false;
-  /** The big value being streamed (value_stream.ts), drained before its key changes. */
+  /** The big value being streamed (value_stream.ts), frozen before its key changes. */
   private held: HeldStream | null = null;
 
   private constructor(private server: Server) {
@@ -120,9 +122,9 @@ export class Snapshot {
   private beforeWrite(db: Database, key: string): void {
     const h = this.held;
     if (h !== null && h.key === key && h.dict === db.dict) {
-      // The rest of a value being streamed is read out before the write changes it.
+      // What is left of a value being streamed is copied before the write changes it.
       this.held = null;
-      h.drain();
+      h.freeze();
     }
     // Only maps the snapshot captured matter: after FLUSHDB/SWAPDB a db may hold new
     // maps (whose keys are not part of the snapshot) or another db's captured maps.
@@ -134,18 +136,26 @@ export class Snapshot {
     if ((l & 1) === snapshotState.parity) return;
     s.dict.setWordAt(i, (l & ~1) | snapshotState.parity);
     const expireAt = s.expires.get(key);
-    this.preserved.push({ db: s.db, key, value: clone(s.dict.valueAt(i)), expireAt, copy: true });
+    // A big collection is copied as flat arrays for its stream (value_stream.ts).
+    const value = s.dict.valueAt(i);
+    this.preserved.push({
+      db: s.db,
+      key,
+      value: freezeValue(value) ?? clone(value),
+      expireAt,
+      copy: true,
+    });
   }
 
   /**
    * `e`, the last entry `next()` handed out, is a live value that will be read across
-   * event-loop turns: until `release()`, `drain` runs before any write to its key and
-   * must read the rest of it at once. A copy needs no such care.
+   * event-loop turns: until `release()`, `freeze` runs before any write to its key and
+   * must copy what is left to read of it. A copy needs no such care.
    */
-  hold(e: SnapshotEntry, drain: () => void): void {
+  hold(e: SnapshotEntry, freeze: () => void): void {
     if (e.copy) return;
     const s = this.sections.find((x) => x.db === e.db)!;
-    this.held = { dict: s.dict, key: e.key, drain };
+    this.held = { dict: s.dict, key: e.key, freeze };
   }
 
   /** The held value has been read out. */

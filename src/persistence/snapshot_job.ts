@@ -29,8 +29,6 @@ const CHUNK_BUDGET_MS = 1;
 const STEP_KEYS = 128;
 /** Elements of a streamed big value per slice (value_stream.ts): about a step's worth. */
 const SLICE_ELEMENTS = 512;
-/** A drain (a write to a big value in flight) sends a message per this many bytes. */
-const DRAIN_MESSAGE_BYTES = 1 << 20;
 
 export type OpenRequest = Extract<WorkerRequest, { op: "open" }>;
 
@@ -43,13 +41,13 @@ const running = new WeakMap<Server, SnapshotJob>();
 let workersStarted = 0;
 
 /** Big values streamed (value_stream.ts) by this process's jobs, for tests. */
-const streams = { begun: 0, carried: 0, drained: 0 };
+const streams = { begun: 0, carried: 0, frozen: 0 };
 
 /**
  * Big values this process has streamed: begun, carried over an event-loop turn, and
- * drained at once because a client wrote to one in flight (tests check both paths).
+ * frozen (the rest copied) because a client wrote to one in flight (tests check both).
  */
-export function valueStreamStats(): { begun: number; carried: number; drained: number } {
+export function valueStreamStats(): { begun: number; carried: number; frozen: number } {
   return { ...streams };
 }
 
@@ -207,18 +205,12 @@ export class SnapshotJob {
       stream = null;
       this.snapshot.release();
     };
-    // A client is about to change the value in flight: read the rest of it now.
-    const drain = () => {
+    // A client is about to change the value in flight: the stream copies what is left.
+    const freeze = () => {
       if (stream === null || this.finished) return;
-      streams.drained++;
-      for (let s = stream.next(SLICE_ELEMENTS); s !== null; s = stream.next(SLICE_ELEMENTS)) {
-        enc.slice(s);
-        // Sent as it goes, so the buffer stays near this size instead of growing to the
-        // whole value's (tens of MB at 1M elements, copied at each doubling).
-        if (enc.size >= DRAIN_MESSAGE_BYTES) flush();
-      }
-      endStream();
-      flush();
+      streams.frozen++;
+      stream.freeze();
+      this.snapshot.release();
     };
     let complete = false;
     while (!this.finished && !complete) {
@@ -268,7 +260,7 @@ export class SnapshotJob {
             enc.begin(e.key, big.shell, e.expireAt ?? -1);
             streams.begun++;
             stream = big;
-            this.snapshot.hold(e, drain);
+            this.snapshot.hold(e, freeze);
           }
         }
       } while (performance.now() < deadline);

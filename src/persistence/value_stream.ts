@@ -7,20 +7,30 @@
  * now sent as a shell (its type and encoding, no elements) and then slices of its
  * elements, in the order the writers would have read them, which the Worker puts back
  * together before writing (snapshot_worker.ts). The slices are read from the live
- * collection, so the snapshot drains a stream at once, before any write to its key
- * (Snapshot.beforeWrite): a value is never read across a change to it.
+ * collection until a client writes to it: then (Snapshot.beforeWrite, before the write)
+ * the stream copies what it has not read yet, pointers only, and goes on from the copy.
+ * A big value written to before the walk reached it is kept the same way (FrozenValue)
+ * rather than cloned. A hash or set shares its table's entry chunks with the copy, copied
+ * on write a chunk at a time (KeyTable.shareEntries), and a sorted set its leaves', a leaf
+ * at a time (shareLeaves); a list's nodes are copied, pointers only, a few ms per million
+ * elements. A clone, or encoding the rest at once, took 200-370 ms (BENCHMARKS.md).
  *
  * Compact encodings are bounded by the listpack limits and go whole (values.ts).
  */
 import type { RdbValue } from "./rdb/types.ts";
-import type { Value } from "../types/value.ts";
+import type { Collection, Value } from "../types/value.ts";
 import { ListValue } from "../types/list.ts";
 import { SetValue } from "../types/set.ts";
 import { HashValue } from "../types/hash.ts";
 import { ZSet } from "../types/zset.ts";
-import type { TableIterator } from "../keyspace/keytable.ts";
-import type { KeyTable } from "../keyspace/keytable.ts";
-import type { Cursor } from "../types/skiplist.ts";
+import {
+  type FrozenEntries,
+  frozenKey,
+  frozenValue,
+  type KeyTable,
+  type TableIterator,
+} from "../keyspace/keytable.ts";
+import { type Cursor, type FrozenLeaf, shareLeaves } from "../types/skiplist.ts";
 
 /** Elements above which a collection is streamed rather than sent whole. */
 export const BIG_VALUE_ELEMENTS = 4096;
@@ -31,11 +41,37 @@ export interface ValueStream {
   readonly shell: RdbValue;
   /** About `max` more elements (a list gives whole nodes), or null at the end. */
   next(max: number): RdbValue | null;
+  /**
+   * Copies what is left to read out of the live value (pointers only: a few ms per
+   * million elements), so the value may change from now on without the stream noticing.
+   */
+  freeze(): void;
+}
+
+/**
+ * A big value as it was when a client first wrote to it, before the snapshot walk had
+ * reached it: Snapshot.beforeWrite keeps this instead of a clone (a clone of 1M fields
+ * rebuilt the table in 200-250 ms; this copies pointers). Only streamFor reads it.
+ */
+export class FrozenValue implements Collection {
+  readonly type: string;
+  private readonly enc: string;
+  readonly stream: ValueStream;
+  constructor(v: Collection, stream: ValueStream) {
+    this.type = v.type;
+    this.enc = v.encoding();
+    this.stream = stream;
+    stream.freeze();
+  }
+  encoding(): string {
+    return this.enc;
+  }
 }
 
 /** Whether `v` is a collection to stream: over BIG_VALUE_ELEMENTS, not compact. */
 export function isBigValue(v: Value): boolean {
   if (typeof v === "string") return false;
+  if (v instanceof FrozenValue) return true;
   if (v instanceof ListValue) return v.length > BIG_VALUE_ELEMENTS;
   if (v instanceof HashValue) return v.size > BIG_VALUE_ELEMENTS && !v.isListpack;
   if (v instanceof SetValue) return v.size > BIG_VALUE_ELEMENTS && v.scanSource() !== null;
@@ -46,88 +82,141 @@ export function isBigValue(v: Value): boolean {
 /** A stream for `v` if it is big enough to need one, else null (send it whole). */
 export function streamFor(v: Value): ValueStream | null {
   if (!isBigValue(v)) return null;
-  if (v instanceof HashValue) {
-    const t = v.scanSource();
-    return t === null ? null : new HashStream(t);
-  }
-  if (v instanceof SetValue) {
-    const t = v.scanSource();
-    return t === null ? null : new SetStream(t);
-  }
-  if (v instanceof ZSet) {
-    const zs = v.zs;
-    return zs === null ? null : new ZSetStream(zs.first());
-  }
+  if (v instanceof FrozenValue) return v.stream;
+  if (v instanceof HashValue) return new TableStream(v.scanSource()!, "hash");
+  if (v instanceof SetValue) return new TableStream(v.scanSource()!, "set");
+  if (v instanceof ZSet) return new ZSetStream(v.zs!.first());
   if (v instanceof ListValue) return new ListStream(v);
   return null;
 }
 
-class HashStream implements ValueStream {
-  readonly shell: RdbValue = { type: "hash", entries: [], encoding: "hashtable" };
-  private iter: TableIterator<[string, string], string>;
-  constructor(private table: KeyTable<string>) {
-    this.iter = table.entries();
-  }
-  next(max: number): RdbValue | null {
-    const entries: [string, string][] = [];
-    for (let i = this.iter.step(); i >= 0; i = this.iter.step()) {
-      entries.push([this.table.keyAt(i), this.table.valueAt(i)]);
-      if (entries.length >= max) break;
-    }
-    return entries.length === 0 ? null : { type: "hash", entries, encoding: "hashtable" };
-  }
+/** A frozen copy of big `v` (a FrozenValue), or null if `v` is not big. */
+export function freezeValue(v: Value): FrozenValue | null {
+  const stream = typeof v === "string" ? null : streamFor(v);
+  return stream === null ? null : new FrozenValue(v as Collection, stream);
 }
 
-class SetStream implements ValueStream {
-  readonly shell: RdbValue = { type: "set", members: [], intset: false, encoding: "hashtable" };
-  private iter: TableIterator<[string, true], true>;
-  constructor(private table: KeyTable<true>) {
+/** A hashtable hash or set: its KeyTable's entries in position order. */
+class TableStream<V> implements ValueStream {
+  readonly shell: RdbValue;
+  private iter: TableIterator<[string, V], V> | null;
+  private frozen: FrozenEntries<V> | null = null;
+  private at = 0;
+  private done = false;
+  constructor(private table: KeyTable<V>, private kind: "hash" | "set") {
     this.iter = table.entries();
+    this.shell = kind === "hash"
+      ? { type: "hash", entries: [], encoding: "hashtable" }
+      : { type: "set", members: [], intset: false, encoding: "hashtable" };
+  }
+  freeze(): void {
+    if (this.iter === null || this.done) return;
+    this.frozen = this.table.shareEntries(this.iter.position);
+    this.at = this.frozen.from;
+    this.iter = null;
   }
   next(max: number): RdbValue | null {
-    const members: string[] = [];
-    for (let i = this.iter.step(); i >= 0; i = this.iter.step()) {
-      members.push(this.table.keyAt(i));
-      if (members.length >= max) break;
+    if (this.done) return null;
+    const keys: string[] = [];
+    const values: V[] = [];
+    const it = this.iter;
+    if (it !== null) {
+      for (let i = it.step(); i >= 0; i = it.step()) {
+        keys.push(this.table.keyAt(i));
+        values.push(this.table.valueAt(i));
+        if (keys.length >= max) break;
+      }
+    } else {
+      const f = this.frozen!;
+      for (; this.at < f.end && keys.length < max; this.at++) {
+        const k = frozenKey(f, this.at);
+        if (k === undefined) continue;
+        keys.push(k);
+        values.push(frozenValue(f, this.at));
+      }
     }
-    return members.length === 0
-      ? null
-      : { type: "set", members, intset: false, encoding: "hashtable" };
+    if (keys.length === 0) {
+      // Read out: the table's chunks are its own again.
+      if (this.frozen !== null) this.table.releaseEntries();
+      this.frozen = null;
+      this.iter = null;
+      this.done = true;
+      return null;
+    }
+    if (this.kind === "set") {
+      return { type: "set", members: keys, intset: false, encoding: "hashtable" };
+    }
+    const entries = keys.map((k, i): [string, string] => [k, values[i] as string]);
+    return { type: "hash", entries, encoding: "hashtable" };
   }
 }
 
 class ZSetStream implements ValueStream {
   readonly shell: RdbValue = { type: "zset", entries: [], encoding: "skiplist" };
+  /** Frozen: the leaves' arrays from where the stream stood, read at `leaf`, `i`. */
+  private frozen: FrozenLeaf[] | null = null;
+  private leaf = 0;
+  private i = 0;
   constructor(private c: Cursor | null) {}
+  freeze(): void {
+    if (this.frozen !== null) return;
+    this.frozen = this.c === null ? [] : shareLeaves(this.c);
+    this.i = this.frozen.length > 0 ? this.frozen[0].from : 0;
+    this.c = null;
+  }
   next(max: number): RdbValue | null {
-    const c = this.c;
-    if (c === null) return null;
     const entries: [string, number][] = [];
-    let more = true;
-    while (more && entries.length < max) {
-      entries.push([c.member, c.score]);
-      more = c.next();
+    const f = this.frozen;
+    if (f !== null) {
+      while (entries.length < max && this.leaf < f.length) {
+        const l = f[this.leaf];
+        for (; this.i < l.m.length && entries.length < max; this.i++) {
+          entries.push([l.m[this.i], l.s[this.i]]);
+        }
+        if (this.i >= l.m.length) {
+          this.leaf++;
+          this.i = 0;
+        }
+      }
+    } else {
+      const c = this.c;
+      if (c === null) return null;
+      let more = true;
+      while (more && entries.length < max) {
+        entries.push([c.member, c.score]);
+        more = c.next();
+      }
+      if (!more) this.c = null;
     }
-    if (!more) this.c = null;
-    return { type: "zset", entries, encoding: "skiplist" };
+    return entries.length === 0 ? null : { type: "zset", entries, encoding: "skiplist" };
   }
 }
 
 class ListStream implements ValueStream {
   readonly shell: RdbValue = { type: "list", items: [], encoding: "quicklist", nodes: [] };
   private at = 0;
+  /** Frozen: copies of the nodes not sent yet. */
+  private frozen: string[][] | null = null;
   constructor(private v: ListValue) {}
+  freeze(): void {
+    if (this.frozen !== null) return;
+    this.frozen = this.v.nodes.slice(this.at).map((n) => n.items.slice());
+    this.at = 0;
+  }
   next(max: number): RdbValue | null {
-    // Read the node array each time: the stream is drained before any change to the
-    // list, so it is the same array, but holding it would be one more thing to trust.
-    const all = this.v.nodes;
-    if (this.at >= all.length) return null;
+    // The live node array is read afresh each time (it is only read until the stream
+    // is frozen, before any change to the list).
+    const frozen = this.frozen;
+    const live = frozen === null ? this.v.nodes : null;
+    const count = frozen !== null ? frozen.length : live!.length;
+    const items = (i: number) => frozen !== null ? frozen[i] : live![i].items;
+    if (this.at >= count) return null;
     const nodes: string[][] = [];
     let n = 0;
-    while (this.at < all.length && (nodes.length === 0 || n + all[this.at].items.length <= max)) {
-      const items = all[this.at++].items;
-      nodes.push(items);
-      n += items.length;
+    while (this.at < count && (nodes.length === 0 || n + items(this.at).length <= max)) {
+      const node = items(this.at++);
+      nodes.push(node);
+      n += node.length;
     }
     return { type: "list", items: [], encoding: "quicklist", nodes };
   }

@@ -126,6 +126,40 @@ export class Leaf {
   m: string[] = [];
   prev: Leaf | null = null;
   next: Leaf | null = null;
+  /** A frozen view (shareLeaves) reads `s` and `m`: copy them before changing them. */
+  shared = false;
+}
+
+/** Gives `leaf` arrays of its own if a frozen view shares them (copy on write). */
+function own(leaf: Leaf): void {
+  if (!leaf.shared) return;
+  leaf.shared = false;
+  leaf.s = leaf.s.slice();
+  leaf.m = leaf.m.slice();
+}
+
+/** A leaf's entries as a frozen view holds them, from index `from`. */
+export interface FrozenLeaf {
+  m: string[];
+  s: number[];
+  from: number;
+}
+
+/**
+ * A frozen view of the entries from cursor `c` to the end, in order: a snapshot's copy
+ * of a big sorted set (persistence/value_stream.ts). The view shares the leaves' arrays,
+ * and a leaf copies its own before its first change (64 entries at most), as a forked
+ * process's pages are copied on write: taking the view costs a flag per leaf.
+ */
+export function shareLeaves(c: Cursor): FrozenLeaf[] {
+  const out: FrozenLeaf[] = [];
+  let from = c.i;
+  for (let l: Leaf | null = c.leaf; l !== null; l = l.next) {
+    l.shared = true;
+    out.push({ m: l.m, s: l.s, from });
+    from = 0;
+  }
+  return out;
 }
 
 class Inner {
@@ -307,6 +341,7 @@ export class SortedIndex {
   private place(score: number, member: string): void {
     const leaf = this.seek(score, member);
     const pos = lowerBound(leaf, score, member);
+    own(leaf);
     insertScore(leaf.s, pos, score);
     insertMember(leaf.m, pos, member);
     for (let h = 1; h <= this.height; h++) pathN[h].n[pathI[h]]++;
@@ -315,6 +350,7 @@ export class SortedIndex {
   }
 
   private splitLeaf(leaf: Leaf): void {
+    own(leaf);
     const half = leaf.m.length >> 1;
     const right = new Leaf();
     right.s = leaf.s.slice(half);
@@ -389,6 +425,7 @@ export class SortedIndex {
   /** Removes entry `i` of `leaf`, which the last seek() reached (its path is current). */
   private unplaceAt(leaf: Leaf, i: number, member: string): void {
     if (leaf.m[i] !== member) throw new Error("sorted index corrupt: member not at its score");
+    own(leaf);
     removeScore(leaf.s, i);
     removeMember(leaf.m, i);
     for (let h = 1; h <= this.height; h++) pathN[h].n[pathI[h]]--;
@@ -451,6 +488,7 @@ export class SortedIndex {
   }
 
   private mergeLeaves(l: Leaf, r: Leaf): void {
+    own(l);
     for (let k = 0; k < r.m.length; k++) {
       l.s.push(r.s[k]);
       l.m.push(r.m[k]);
