@@ -1,7 +1,8 @@
 /**
  * A background snapshot job: the fork-less equivalent of Redis's child process, shared
  * by BGSAVE and BGREWRITEAOF. It walks a point-in-time `Snapshot` in chunks of ~1 ms of
- * the main thread each, encodes them into bytes (chunk_codec.ts) and
+ * the main thread each (a big collection in slices over several: value_stream.ts),
+ * encodes them into bytes (chunk_codec.ts) and
  * transfers them to the snapshot Worker, with at most a few chunks unacknowledged, so
  * neither the event loop nor memory is swamped. Also owns the spare Worker: creating
  * one costs 30-200 ms of main-thread time, which a job must not pay while clients wait.
