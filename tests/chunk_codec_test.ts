@@ -127,7 +127,7 @@ Deno.test("chunk codec: a big value sent as shell, slices and end comes back who
 });
 
 Deno.test("value streams: frozen mid-way or before the start, they give the value as it was, whatever changes after", () => {
-  const n = BIG_VALUE_ELEMENTS * 2 + 5;
+  const n = BIG_VALUE_ELEMENTS * 3 + 5;
   const ids = Array.from({ length: n }, (_, i) => String(i));
   const lim = { entries: 128, value: 64 };
   const make = (): [string, Value, (v: Value) => void][] => [
@@ -150,8 +150,19 @@ Deno.test("value streams: frozen mid-way or before the start, they give the valu
     }],
     ["list", ListValue.from(ids.map((i) => `e${i}`)), (v) => {
       const l = v as ListValue;
+      // Every way a list changes a node in place, each on a node no other change
+      // touched first (nodes of 1,168 elements here, the last one not full): each must
+      // copy it.
+      l.popHead();
+      l.set(3000, "lset");
+      l.removeEqual("e4000", 0, false);
+      l.deleteRange(5000, 10);
+      l.insertAt(12_000, "inserted", true);
       for (let i = 0; i < 3000; i++) l.pushHead(`h${i}`);
       for (let i = 0; i < 3000; i++) l.popTail();
+    }],
+    ["list (tail)", ListValue.from(ids.map((i) => `e${i}`)), (v) => {
+      (v as ListValue).pushTail("tail");
     }],
   ];
   const readAll = (shell: RdbValue, stream: ValueStream, first: RdbValue[]) => {

@@ -8,12 +8,12 @@
  * elements, in the order the writers would have read them, which the Worker puts back
  * together before writing (snapshot_worker.ts). The slices are read from the live
  * collection until a client writes to it: then (Snapshot.beforeWrite, before the write)
- * the stream copies what it has not read yet, pointers only, and goes on from the copy.
+ * the stream freezes what it has not read yet and goes on from that frozen view.
  * A big value written to before the walk reached it is kept the same way (FrozenValue)
  * rather than cloned. A hash or set shares its table's entry chunks with the copy, copied
- * on write a chunk at a time (KeyTable.shareEntries), and a sorted set its leaves', a leaf
- * at a time (shareLeaves); a list's nodes are copied, pointers only, a few ms per million
- * elements. A clone, or encoding the rest at once, took 200-370 ms (BENCHMARKS.md).
+ * on write a chunk at a time (KeyTable.shareEntries), a sorted set its leaves', a leaf at
+ * a time (shareLeaves), a list its nodes', a node at a time (ListValue.shareNodes). A
+ * clone, or encoding the rest at once, took 200-370 ms at 1M elements (BENCHMARKS.md).
  *
  * Compact encodings are bounded by the listpack limits and go whole (values.ts).
  */
@@ -195,12 +195,12 @@ class ZSetStream implements ValueStream {
 class ListStream implements ValueStream {
   readonly shell: RdbValue = { type: "list", items: [], encoding: "quicklist", nodes: [] };
   private at = 0;
-  /** Frozen: copies of the nodes not sent yet. */
+  /** Frozen: the item arrays of the nodes not sent yet, shared (ListValue.shareNodes). */
   private frozen: string[][] | null = null;
   constructor(private v: ListValue) {}
   freeze(): void {
     if (this.frozen !== null) return;
-    this.frozen = this.v.nodes.slice(this.at).map((n) => n.items.slice());
+    this.frozen = this.v.shareNodes(this.at);
     this.at = 0;
   }
   next(max: number): RdbValue | null {

@@ -21,6 +21,17 @@ export interface ListNode {
   items: string[];
   /** lpBytes of the node's listpack (header and end byte included). */
   sz: number;
+  /** A frozen view (shareNodes) reads `items`: copy it before changing it. */
+  shared: boolean;
+}
+
+/** Gives `node` an items array of its own if a frozen view shares it (copy on write). */
+function own(node: ListNode): string[] {
+  if (node.shared) {
+    node.shared = false;
+    node.items = node.items.slice();
+  }
+  return node.items;
 }
 
 /** LP_HDR_SIZE + LP_EOF: the bytes of an empty listpack. */
@@ -101,7 +112,7 @@ function isPlain(node: ListNode): boolean {
 function newNode(items: string[]): ListNode {
   let sz = LP_EMPTY;
   for (let i = 0; i < items.length; i++) sz += listpackEntrySize(items[i]);
-  return { items, sz };
+  return { items, sz, shared: false };
 }
 
 /** quicklistSetFill: the config value clamped to what a quicklist accepts. */
@@ -136,6 +147,22 @@ export class ListValue implements Collection {
     return this.settled();
   }
 
+  /**
+   * A frozen view of the elements from node `from` on, as the nodes' item arrays: a
+   * snapshot's copy of a big list (persistence/value_stream.ts). The view shares the
+   * arrays, and a node copies its own before its first change, as a forked process's
+   * pages are copied on write: taking the view costs a flag per node.
+   */
+  shareNodes(from: number): string[][] {
+    const nodes = this.settled();
+    const out: string[][] = [];
+    for (let i = from; i < nodes.length; i++) {
+      nodes[i].shared = true;
+      out.push(nodes[i].items);
+    }
+    return out;
+  }
+
   /** Moves the waiting head pushes into the head node; returns the nodes. */
   private settled(): ListNode[] {
     const f = this.front;
@@ -145,7 +172,8 @@ export class ListValue implements Collection {
     if (f.length <= 4) {
       // A read after each push or two (LPUSH then LINDEX): shift in place, as before,
       // rather than allocate a node-sized array per read.
-      for (let i = 0; i < f.length; i++) old.unshift(f[i]);
+      const items = own(head);
+      for (let i = 0; i < f.length; i++) items.unshift(f[i]);
       this.front = null;
       return this.ns;
     }
@@ -160,7 +188,7 @@ export class ListValue implements Collection {
 
   clone(): ListValue {
     const l = new ListValue(this.fill);
-    l.ns = this.settled().map((n) => ({ items: n.items.slice(), sz: n.sz }));
+    l.ns = this.settled().map((n) => ({ items: n.items.slice(), sz: n.sz, shared: false }));
     l.length = this.length;
     return l;
   }
@@ -199,7 +227,7 @@ export class ListValue implements Collection {
     const f = this.front;
     if (allowInsert(head, this.fill, s.length, f === null ? 0 : f.length)) {
       if (f !== null) f.push(s);
-      else if (head.items.length < FRONT_AFTER) head.items.unshift(s);
+      else if (head.items.length < FRONT_AFTER) own(head).unshift(s);
       else this.front = [s];
       head.sz += listpackEntrySize(s);
     } else this.settled().unshift(newNode([s]));
@@ -212,7 +240,7 @@ export class ListValue implements Collection {
     const f = this.front;
     const waiting = f === null || ns.length !== 1 ? 0 : f.length;
     if (allowInsert(tail, this.fill, s.length, waiting)) {
-      tail.items.push(s);
+      own(tail).push(s);
       tail.sz += listpackEntrySize(s);
     } else ns.push(newNode([s]));
     this.length++;
@@ -229,7 +257,7 @@ export class ListValue implements Collection {
     const ns = this.ns;
     const head = ns[0];
     if (head === undefined) return undefined;
-    const s = head.items.shift()!;
+    const s = own(head).shift()!;
     this.length--;
     if (head.items.length === 0) ns.shift();
     else head.sz -= listpackEntrySize(s);
@@ -241,7 +269,7 @@ export class ListValue implements Collection {
     const ns = this.ns.length === 1 ? this.settled() : this.ns;
     const tail = ns[ns.length - 1];
     if (tail === undefined) return undefined;
-    const s = tail.items.pop()!;
+    const s = own(tail).pop()!;
     this.length--;
     if (tail.items.length === 0) ns.pop();
     else tail.sz -= listpackEntrySize(s);
@@ -277,7 +305,7 @@ export class ListValue implements Collection {
     const [n, o] = this.locate(i);
     const node = this.ns[n];
     node.sz += listpackEntrySize(s) - listpackEntrySize(node.items[o]);
-    node.items[o] = s;
+    own(node)[o] = s;
     return true;
   }
 
@@ -346,7 +374,7 @@ export class ListValue implements Collection {
     let n = first;
     let left = count;
     const trim = (node: ListNode, at: number, k: number): void => {
-      for (const s of node.items.splice(at, k)) node.sz -= listpackEntrySize(s);
+      for (const s of own(node).splice(at, k)) node.sz -= listpackEntrySize(s);
     };
     // A partial first node, then whole nodes in one splice (LTRIM of a long list must
     // not splice node by node), then a partial last node.
@@ -371,8 +399,8 @@ export class ListValue implements Collection {
     const nodes = this.settled();
     const visit = (n: number): boolean => {
       const node = nodes[n];
-      const items = node.items;
-      if (!items.includes(s)) return true;
+      if (!node.items.includes(s)) return true;
+      const items = own(node);
       if (fromTail) {
         for (let k = items.length - 1; k >= 0; k--) {
           if (items[k] !== s) continue;
@@ -443,15 +471,15 @@ export class ListValue implements Collection {
       return;
     }
     if (!full) {
-      node.items.splice(after ? o + 1 : o, 0, s);
+      own(node).splice(after ? o + 1 : o, 0, s);
       node.sz += esz;
     } else if (atTail && availNext) {
       const next = nodes[n + 1];
-      next.items.unshift(s);
+      own(next).unshift(s);
       next.sz += esz;
     } else if (atHead && availPrev) {
       const prev = nodes[n - 1];
-      prev.items.push(s);
+      own(prev).push(s);
       prev.sz += esz;
     } else if (atTail || atHead) {
       nodes.splice(after ? n + 1 : n, 0, newNode([s]));
@@ -460,12 +488,12 @@ export class ListValue implements Collection {
       const [left, right] = this.split(node, o, after);
       let center: number;
       if (after) {
-        right.items.unshift(s);
+        own(right).unshift(s);
         right.sz += esz;
         nodes.splice(n, 1, left, right);
         center = n;
       } else {
-        left.items.push(s);
+        own(left).push(s);
         left.sz += esz;
         nodes.splice(n, 1, left, right);
         center = n + 1;
@@ -487,7 +515,8 @@ export class ListValue implements Collection {
     const merge = (a: number): void => {
       // Merges nodes a and a+1 into a.
       const x = nodes[a], y = nodes[a + 1];
-      for (const s of y.items) x.items.push(s);
+      const into = own(x);
+      for (const s of y.items) into.push(s);
       x.sz += y.sz - LP_EMPTY;
       nodes.splice(a + 1, 1);
     };
