@@ -101,12 +101,13 @@ export function lowerRuntimeHelpers(nice = backgroundNice()): number {
 }
 
 /**
- * Lowers the runtime's helper threads now and keeps doing so: V8 starts its platform
- * threads with the process, but Bun's JIT starts compiler threads as it needs them. A
- * look costs a directory listing and a read per thread, once a second.
+ * Lowers the runtime's helper threads now and, under Bun, keeps doing so: V8 starts its
+ * platform threads with the process, but Bun's JIT starts compiler threads as it needs
+ * them, so there a look (a directory listing and a read per thread) runs once a second.
  */
 export function keepRuntimeHelpersLowered(nice = backgroundNice()): void {
   if (nice <= 0) return;
   lowerRuntimeHelpers(nice);
+  if (!("Bun" in globalThis)) return;
   setInterval(() => lowerRuntimeHelpers(nice), HELPER_RESCAN_MS).unref();
 }
