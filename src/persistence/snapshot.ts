@@ -14,8 +14,9 @@
  * the snapshot simply keeps walking the maps it captured at the start.
  *
  * A big value that its job reads out over several turns (value_stream.ts) is `hold`-ed:
- * a write to its key first has the job copy what is left of it (`freeze`); a big value
- * not reached yet is kept as such a copy (FrozenValue) instead of a clone.
+ * a write to its key first has the job freeze what is left of it (`freeze`: a view that
+ * shares the value's storage, which the value copies a piece at a time as it changes);
+ * a big value not reached yet is kept frozen the same way (FrozenValue), not cloned.
  */
 import { type Database, type DatabaseMaps, snapshotState } from "../keyspace/db.ts";
 import type { Server } from "../server/server.ts";
@@ -34,7 +35,7 @@ export interface SnapshotEntry {
   copy?: true;
 }
 
-/** A live value being read out across turns, and how to finish reading it at once. */
+/** A live value being read out across turns, and how to freeze what is left of it. */
 interface HeldStream {
   dict: DatabaseMaps["dict"];
   key: string;
@@ -122,7 +123,7 @@ export class Snapshot {
   private beforeWrite(db: Database, key: string): void {
     const h = this.held;
     if (h !== null && h.key === key && h.dict === db.dict) {
-      // What is left of a value being streamed is copied before the write changes it.
+      // What is left of a value being streamed is frozen before the write changes it.
       this.held = null;
       h.freeze();
     }
@@ -136,7 +137,7 @@ export class Snapshot {
     if ((l & 1) === snapshotState.parity) return;
     s.dict.setWordAt(i, (l & ~1) | snapshotState.parity);
     const expireAt = s.expires.get(key);
-    // A big collection is copied as flat arrays for its stream (value_stream.ts).
+    // A big collection is kept frozen for its stream (value_stream.ts), not cloned.
     const value = s.dict.valueAt(i);
     this.preserved.push({
       db: s.db,
@@ -150,7 +151,7 @@ export class Snapshot {
   /**
    * `e`, the last entry `next()` handed out, is a live value that will be read across
    * event-loop turns: until `release()`, `freeze` runs before any write to its key and
-   * must copy what is left to read of it. A copy needs no such care.
+   * must freeze what is left to read of it. A copy needs no such care.
    */
   hold(e: SnapshotEntry, freeze: () => void): void {
     if (e.copy) return;

@@ -10,7 +10,7 @@
  * collection until a client writes to it: then (Snapshot.beforeWrite, before the write)
  * the stream freezes what it has not read yet and goes on from that frozen view.
  * A big value written to before the walk reached it is kept the same way (FrozenValue)
- * rather than cloned. A hash or set shares its table's entry chunks with the copy, copied
+ * rather than cloned. A hash or set shares its table's entry chunks with the view, copied
  * on write a chunk at a time (KeyTable.shareEntries), a sorted set its leaves', a leaf at
  * a time (shareLeaves), a list its nodes', a node at a time (ListValue.shareNodes). A
  * clone, or encoding the rest at once, took 200-370 ms at 1M elements (BENCHMARKS.md).
@@ -42,8 +42,9 @@ export interface ValueStream {
   /** About `max` more elements (a list gives whole nodes), or null at the end. */
   next(max: number): RdbValue | null;
   /**
-   * Copies what is left to read out of the live value (pointers only: a few ms per
-   * million elements), so the value may change from now on without the stream noticing.
+   * Freezes what is left to read of the live value: a view sharing its storage, which
+   * the value copies a piece at a time as it changes, so it may change from now on
+   * without the stream noticing. Costs a flag per chunk, leaf or node.
    */
   freeze(): void;
 }
@@ -51,7 +52,7 @@ export interface ValueStream {
 /**
  * A big value as it was when a client first wrote to it, before the snapshot walk had
  * reached it: Snapshot.beforeWrite keeps this instead of a clone (a clone of 1M fields
- * rebuilt the table in 200-250 ms; this copies pointers). Only streamFor reads it.
+ * rebuilt the table in 200-250 ms; this is a frozen stream). Only streamFor reads it.
  */
 export class FrozenValue implements Collection {
   readonly type: string;
