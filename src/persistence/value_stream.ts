@@ -91,7 +91,7 @@ export function streamFor(v: Value): ValueStream | null {
   return null;
 }
 
-/** A frozen copy of big `v` (a FrozenValue), or null if `v` is not big. */
+/** A frozen view of big `v` (a FrozenValue), or null if `v` is not big. */
 export function freezeValue(v: Value): FrozenValue | null {
   const stream = typeof v === "string" ? null : streamFor(v);
   return stream === null ? null : new FrozenValue(v as Collection, stream);
