@@ -12,6 +12,7 @@ import { aofOf } from "./persistence/aof/aof_persistence.ts";
 import { LoadAborted } from "./persistence/loading.ts";
 import { dropWorker } from "./persistence/snapshot_job.ts";
 import { AMBER_VERSION, REDIS_VERSION, runtimeVersion } from "./version.ts";
+import { applyServerCpuLists } from "./server/cpu_lists.ts";
 
 export interface StartOptions {
   /** Arguments as for the `amber` command line: `[config-file] [--directive value ...]`. */
@@ -58,6 +59,7 @@ export async function startServer(opts: StartOptions = {}): Promise<AmberServer>
   for (const w of warnings) logger.warning(w);
   logger.setRole("M");
   const server = new Server({ config, logger, commands: commandTable(), configFile });
+  applyServerCpuLists(config, logger);
   installFamilies(server);
   config.onChange("loglevel", (v: string) => logger.setLevel(v as LogLevel));
   config.onChange("logfile", (v: string) => logger.setFile(v));

@@ -16,6 +16,7 @@ import { ChunkEncoder } from "./chunk_codec.ts";
 import { isBigValue, streamFor, type ValueStream } from "./value_stream.ts";
 import type { WorkerReply, WorkerRequest } from "./snapshot_worker.ts";
 import { spawnSnapshotWorker } from "./worker_spawn.ts";
+import { jobCpus } from "../util/cpu_affinity.ts";
 
 /** Unacknowledged chunks allowed in flight to the Worker. */
 const MAX_IN_FLIGHT = 4;
@@ -152,7 +153,14 @@ export class SnapshotJob {
     if (running.has(server)) throw new Error("another background job is in progress");
     // Each job writes its own temp file (Redis's has the child's pid in its name): a
     // Worker being terminated may still create its file after the job is gone.
-    this.open = { ...open, tmp: uniqueTemp(open.tmp) };
+    this.open = {
+      ...open,
+      tmp: uniqueTemp(open.tmp),
+      cpus: jobCpus(
+        server.config.get(kind === "rdb" ? "bgsave_cpulist" : "aof_rewrite_cpulist"),
+        server.config.get("server_cpulist"),
+      ),
+    };
     this.worker = takeWorker(server);
     const sizes = server.dbs.map((db) => [db.dict.size, db.expires.size]);
     this.snapshot = Snapshot.start(server);
@@ -165,6 +173,7 @@ export class SnapshotJob {
         this.wake?.();
       } else if (m.op === "done") this.finish(true);
       else if (m.op === "error") this.finish(false, m.message);
+      else if (m.op === "warning") server.logger.warning(m.message);
     };
     this.worker.onerror = (ev) => {
       ev.preventDefault?.();

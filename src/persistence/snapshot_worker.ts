@@ -33,6 +33,7 @@ import { appendSlice } from "./value_stream.ts";
 import type { RdbValue } from "./rdb/types.ts";
 import type { RdbWriterOptions } from "./rdb/writer.ts";
 import { lowerThisThread } from "../util/thread_priority.ts";
+import { currentThreadId, setThreadAffinity } from "../util/cpu_affinity.ts";
 
 export type WorkerRequest =
   | {
@@ -43,6 +44,11 @@ export type WorkerRequest =
     /** `aof`: a RESP base (`#TS:` first when `timestampSec` is set). Default `rdb`. */
     format?: "rdb" | "aof";
     timestampSec?: number;
+    /**
+     * The CPUs this job runs on (bgsave_cpulist or aof_rewrite_cpulist, else
+     * server_cpulist: cpu_affinity.ts); absent when no list is set.
+     */
+    cpus?: number[];
   }
   | { op: "db"; db: number; keys: number; expires: number }
   | {
@@ -62,11 +68,27 @@ export type WorkerReply =
   | { op: "ack"; seq: number }
   | { op: "done"; bytes: number }
   | { op: "error"; message: string }
+  | { op: "warning"; message: string }
   | { op: "crc"; value: bigint | null }
   | { op: "index"; db: number; index: Int32Array | null; candidates: Int32Array | null };
 
 // Background work: clients come first (thread_priority.ts).
 lowerThisThread();
+
+/** The CPUs this thread was last pinned to (a job's list), as "0,1". */
+let pinned = "";
+
+/** Pins this thread to a job's CPUs, unless it already is; a failure is reported once. */
+function pinTo(cpus: number[]): void {
+  const key = cpus.join(",");
+  const tid = currentThreadId();
+  if (key === pinned || tid === null) return;
+  pinned = key;
+  const err = setThreadAffinity(tid, cpus);
+  if (err) {
+    reply({ op: "warning", message: `Failed to set CPU affinity for a background job: ${err}` });
+  }
+}
 
 // deno-lint-ignore no-explicit-any
 const scope = globalThis as any;
@@ -154,6 +176,7 @@ scope.onmessage = (ev: MessageEvent<WorkerRequest>) => {
     switch (m.op) {
       case "open":
         big = null;
+        if (m.cpus) pinTo(m.cpus);
         file = m.format === "aof"
           ? new AofBaseFileWriter(m.path, m.tmp, { timestampSec: m.timestampSec })
           : new RdbFileWriter(m.path, m.tmp, m.options);

@@ -18,10 +18,11 @@
  * is done once and for good. `AMBER_BACKGROUND_NICE` sets the value (0 leaves every
  * thread as it is; default 19).
  */
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { getPriority, setPriority } from "node:os";
 import process from "node:process";
 import { setInterval } from "node:timers";
+import { currentThreadId } from "./cpu_affinity.ts";
 
 /** The nice value background threads get by default (the lowest priority there is). */
 export const BACKGROUND_NICE = 19;
@@ -66,13 +67,55 @@ function renice(tid: number, nice: number): boolean {
  */
 export function lowerThisThread(nice = backgroundNice()): boolean {
   if (nice <= 0) return false;
-  let tid: number;
+  const tid = currentThreadId();
+  return tid !== null && renice(tid, nice);
+}
+
+/** The runtime's helper threads (RUNTIME_HELPERS) in this process, by thread id. */
+function runtimeHelperThreads(): number[] {
+  let tids: string[];
   try {
-    tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    tids = readdirSync("/proc/self/task");
   } catch {
-    return false;
+    return [];
   }
-  return Number.isInteger(tid) && tid > 0 && renice(tid, nice);
+  const out: number[] = [];
+  for (const t of tids) {
+    try {
+      const name = readFileSync(`/proc/self/task/${t}/comm`, "latin1").trim();
+      if (RUNTIME_HELPERS.test(name)) out.push(Number(t));
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** Helper threads already seen, and what each new one gets (runtime-wide state). */
+const seenHelpers = new Set<number>();
+const helperHooks: ((tid: number) => void)[] = [];
+
+/** Runs the hooks for helper threads not seen before; returns how many were new. */
+function visitNewHelpers(): number {
+  let fresh = 0;
+  for (const tid of runtimeHelperThreads()) {
+    if (seenHelpers.has(tid)) continue;
+    seenHelpers.add(tid);
+    fresh++;
+    for (const h of helperHooks) h(tid);
+  }
+  return fresh;
+}
+
+/**
+ * Runs `fn` for each runtime helper thread now, and for each found later (under Bun,
+ * whose JIT starts threads as it needs them, while keepRuntimeHelpersLowered looks).
+ * bio_cpulist pins them this way (cpu_affinity.ts).
+ */
+export function forEachRuntimeHelper(fn: (tid: number) => void): void {
+  for (const tid of seenHelpers) fn(tid);
+  helperHooks.push(fn);
+  visitNewHelpers();
 }
 
 /**
@@ -82,21 +125,8 @@ export function lowerThisThread(nice = backgroundNice()): boolean {
  */
 export function lowerRuntimeHelpers(nice = backgroundNice()): number {
   if (nice <= 0) return 0;
-  let tids: string[];
-  try {
-    tids = readdirSync("/proc/self/task");
-  } catch {
-    return 0;
-  }
   let changed = 0;
-  for (const t of tids) {
-    try {
-      const name = readFileSync(`/proc/self/task/${t}/comm`, "latin1").trim();
-      if (RUNTIME_HELPERS.test(name) && renice(Number(t), nice)) changed++;
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
+  for (const tid of runtimeHelperThreads()) if (renice(tid, nice)) changed++;
   return changed;
 }
 
@@ -104,10 +134,14 @@ export function lowerRuntimeHelpers(nice = backgroundNice()): number {
  * Lowers the runtime's helper threads now and, under Bun, keeps doing so: V8 starts its
  * platform threads with the process, but Bun's JIT starts compiler threads as it needs
  * them, so there a look (a directory listing and a read per thread) runs once a second.
+ * Each look also gives new helpers to forEachRuntimeHelper's hooks.
  */
 export function keepRuntimeHelpersLowered(nice = backgroundNice()): void {
-  if (nice <= 0) return;
-  lowerRuntimeHelpers(nice);
+  const look = () => {
+    lowerRuntimeHelpers(nice);
+    visitNewHelpers();
+  };
+  look();
   if (!("Bun" in globalThis)) return;
-  setInterval(() => lowerRuntimeHelpers(nice), HELPER_RESCAN_MS).unref();
+  setInterval(look, HELPER_RESCAN_MS).unref();
 }
