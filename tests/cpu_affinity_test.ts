@@ -192,3 +192,39 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "without the taskset tool, the server starts unpinned and logs why",
+  ignore: !TWO_CPUS,
+  async fn() {
+    const all = threadCpus(Deno.pid).get("<main>")![0];
+    const path = Deno.env.get("PATH");
+    Deno.env.set("PATH", Deno.makeTempDirSync());
+    let t: TestProcess;
+    try {
+      t = await spawnAmber(["--save", "", "--server_cpulist", "0", "--bgsave_cpulist", "1"]);
+    } finally {
+      if (path === undefined) Deno.env.delete("PATH");
+      else Deno.env.set("PATH", path);
+    }
+    try {
+      deepStrictEqual(threadCpus(t.proc.pid!).get("<main>"), [all]);
+      ok(t.output().includes("Failed to set CPU affinity for server_cpulist: taskset"), t.output());
+      const c = await t.client();
+      strictEqual(await c.call("SET", "k", "v"), "+OK\r\n");
+      strictEqual(await c.call("BGSAVE"), "+Background saving started\r\n");
+      await waitForJob(t, "rdb_bgsave_in_progress");
+      ok(/rdb_last_bgsave_status:ok/.test(await c.call("INFO", "persistence")));
+      c.close();
+      for (let i = 0; i < 40 && !/for a background job/.test(t.output()); i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      ok(
+        t.output().includes("Failed to set CPU affinity for a background job: taskset"),
+        t.output(),
+      );
+    } finally {
+      await t.stop();
+    }
+  },
+});
