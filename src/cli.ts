@@ -43,11 +43,14 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  // The process is the server's alone: the runtime's compiler and GC threads yield to
-  // the main thread (thread_priority.ts says why).
-  keepRuntimeHelpersLowered();
   try {
     const amber = await startServer({ args, handleSignals: true, chdir: true });
+    // The process is the server's alone: the runtime's compiler and GC threads yield to
+    // the main thread (thread_priority.ts says why). Only once the dataset is loaded:
+    // while it loads no command is served, and the load's young-generation collections,
+    // which the helpers run in parallel with the main thread, finish sooner at full
+    // priority (a 1M-key load took 8% less time, BENCHMARKS.md session 13).
+    keepRuntimeHelpersLowered();
     await amber.closed;
     return 0;
   } catch (e) {
