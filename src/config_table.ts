@@ -226,10 +226,11 @@ export const CONFIG_TABLE: readonly ConfigDef[] = [
     validate: "appenddirname",
     ...AOF,
   }),
-  str("server_cpulist", "", true, { immutable: true }),
-  str("bio_cpulist", "", true, { immutable: true }),
-  str("aof_rewrite_cpulist", "", true, { immutable: true }),
-  str("bgsave_cpulist", "", true, { immutable: true }),
+  // Applied by server/cpu_lists.ts (start) and the snapshot Worker (per job).
+  str("server_cpulist", "", true, { immutable: true, ...I }),
+  str("bio_cpulist", "", true, { immutable: true, ...I }),
+  str("aof_rewrite_cpulist", "", true, { immutable: true, ...I }),
+  str("bgsave_cpulist", "", true, { immutable: true, ...I }),
   str("ignore-warnings", "", false),
   str("proc-title-template", "{title} {listen-addr} {server-mode}", false, {
     validate: "proctitle",

@@ -127,6 +127,8 @@ Deno.test({
       };
       const threads = await until(t, helpersOn1);
       deepStrictEqual(threads.get("<main>"), ["0"]);
+      // Implemented: no "accepted and has no effect" warning for the lists.
+      ok(!/does not implement config '\w+_cpulist'/.test(t.output()), t.output());
       ok(helpersOn1(threads), `helper threads not on CPU 1: ${JSON.stringify([...threads])}`);
       const c = await t.client();
       strictEqual(await c.call("SET", "k", "v"), "+OK\r\n");
