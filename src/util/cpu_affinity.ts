@@ -79,16 +79,6 @@ export function setThreadAffinity(tid: number, cpus: number[]): string | null {
   return null;
 }
 
-/** A thread's allowed CPUs as Linux lists them (`Cpus_allowed_list`), for tests and INFO. */
-export function threadCpus(pid: number, tid: number): string | null {
-  try {
-    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, "latin1");
-    return /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)?.[1] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 /** What a directive's value means: no list, CPUs to pin to, or a list that is ignored. */
 export type CpuListSetting =
   | { kind: "unset" }

@@ -95,16 +95,13 @@ function runtimeHelperThreads(): number[] {
 const seenHelpers = new Set<number>();
 const helperHooks: ((tid: number) => void)[] = [];
 
-/** Runs the hooks for helper threads not seen before; returns how many were new. */
-function visitNewHelpers(): number {
-  let fresh = 0;
-  for (const tid of runtimeHelperThreads()) {
+/** Runs the hooks for the threads of `tids` not seen before. */
+function visitNewHelpers(tids: number[]): void {
+  for (const tid of tids) {
     if (seenHelpers.has(tid)) continue;
     seenHelpers.add(tid);
-    fresh++;
     for (const h of helperHooks) h(tid);
   }
-  return fresh;
 }
 
 /**
@@ -115,31 +112,22 @@ function visitNewHelpers(): number {
 export function forEachRuntimeHelper(fn: (tid: number) => void): void {
   for (const tid of seenHelpers) fn(tid);
   helperHooks.push(fn);
-  visitNewHelpers();
-}
-
-/**
- * Lowers the runtime's helper threads in this process (RUNTIME_HELPERS). They are
- * process-wide, shared by every isolate, so only the `amber` executable calls this, not
- * an embedder's process. Returns how many threads changed.
- */
-export function lowerRuntimeHelpers(nice = backgroundNice()): number {
-  if (nice <= 0) return 0;
-  let changed = 0;
-  for (const tid of runtimeHelperThreads()) if (renice(tid, nice)) changed++;
-  return changed;
+  visitNewHelpers(runtimeHelperThreads());
 }
 
 /**
  * Lowers the runtime's helper threads now and, under Bun, keeps doing so: V8 starts its
  * platform threads with the process, but Bun's JIT starts compiler threads as it needs
  * them, so there a look (a directory listing and a read per thread) runs once a second.
- * Each look also gives new helpers to forEachRuntimeHelper's hooks.
+ * Each look also gives new helpers to forEachRuntimeHelper's hooks. The helpers are
+ * process-wide, shared by every isolate, so only the `amber` executable calls this, not
+ * an embedder's process.
  */
 export function keepRuntimeHelpersLowered(nice = backgroundNice()): void {
   const look = () => {
-    lowerRuntimeHelpers(nice);
-    visitNewHelpers();
+    const tids = runtimeHelperThreads();
+    if (nice > 0) { for (const tid of tids) renice(tid, nice); }
+    visitNewHelpers(tids);
   };
   look();
   if (!("Bun" in globalThis)) return;
