@@ -4,10 +4,10 @@
  * real server process, each thread's allowed CPUs read back from /proc.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
-import { readdirSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { jobCpus, parseCpuList, processCpus } from "../src/util/cpu_affinity.ts";
 import { spawnAmber, spawnRedis, type TestProcess } from "./helpers/servers.ts";
+import { HELPER_THREAD, threadsBy, WORKER_THREAD } from "./helpers/threads.ts";
 
 const LINUX = Deno.build.os === "linux";
 /** The live tests pin threads to CPU 0 and CPU 1 apart. */
@@ -52,25 +52,8 @@ Deno.test("a job runs on its own list, else server_cpulist, else where the proce
 
 /** Thread name -> allowed-CPU lists of a process's threads; the main thread is "<main>". */
 function threadCpus(pid: number): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let status: string;
-    try {
-      status = readFileSync(`/proc/${pid}/task/${tid}/status`, "latin1");
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    const name = Number(tid) === pid ? "<main>" : /^Name:\s*(.*)$/m.exec(status)![1];
-    const cpus = /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)![1];
-    out.set(name, [...(out.get(name) ?? []), cpus]);
-  }
-  return out;
+  return threadsBy(pid, (status) => /^Cpus_allowed_list:\s*(\S+)$/m.exec(status)![1]);
 }
-
-/** The snapshot Worker's thread: `worker-N` under Deno, `Worker` under Bun. */
-const WORKER_THREAD = /^(worker-\d+|Worker)$/;
-/** The runtime's helper threads (thread_priority.ts), which bio_cpulist pins. */
-const HELPER_THREAD = /^(V8 DefaultWorke|JITWorker)/;
 
 /** The Worker threads' CPU lists. */
 function workerCpus(t: TestProcess): string[] {

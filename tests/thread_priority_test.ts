@@ -5,37 +5,19 @@
  * reading each thread's nice value from /proc (Linux only, where the feature exists).
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { getPriority } from "node:os";
 import { BACKGROUND_NICE, backgroundNice } from "../src/util/thread_priority.ts";
 import { spawnAmber, type TestProcess } from "./helpers/servers.ts";
+import { HELPER_THREAD, threadsBy, WORKER_THREAD } from "./helpers/threads.ts";
 
 const LINUX = Deno.build.os === "linux";
 
 /** Thread name -> nice values of a process's threads; the main thread is "<main>". */
 function threadNices(pid: number): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
-    } catch {
-      continue; // the thread ended meanwhile
-    }
-    // The name is in parentheses and may hold spaces; nice is the 19th field.
-    const name = Number(tid) === pid
-      ? "<main>"
-      : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    const nice = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
-    out.set(name, [...(out.get(name) ?? []), nice]);
-  }
-  return out;
+  // getpriority() given a thread id reads that thread's nice value (Linux).
+  return threadsBy(pid, (_status, tid) => getPriority(tid));
 }
-
-/** The snapshot Worker's thread: `worker-N` under Deno, `Worker` under Bun. */
-const WORKER_THREAD = /^(worker-\d+|Worker)$/;
-/** The runtime helpers thread_priority.ts lowers. */
-const HELPER_THREAD = /^(V8 DefaultWorke|JITWorker)/;
 
 /**
  * Waits (up to 5 s) until the server's spare snapshot Worker exists and it and the
