@@ -87,6 +87,19 @@ async function waitForJob(t: TestProcess, field: string): Promise<void> {
   }
 }
 
+/** `SET k v`, then a BGSAVE that must end well. */
+async function bgsaveOk(t: TestProcess): Promise<void> {
+  const c = await t.client();
+  try {
+    strictEqual(await c.call("SET", "k", "v"), "+OK\r\n");
+    strictEqual(await c.call("BGSAVE"), "+Background saving started\r\n");
+    await waitForJob(t, "rdb_bgsave_in_progress");
+    ok(/rdb_last_bgsave_status:ok/.test(await c.call("INFO", "persistence")));
+  } finally {
+    c.close();
+  }
+}
+
 Deno.test({
   name:
     "server_cpulist pins the main thread, bio_cpulist the runtime's helpers, and each job's list its Worker",
@@ -139,10 +152,7 @@ Deno.test({
     // With none of the lists set, nothing is pinned.
     const plain = await spawnAmber(["--save", ""]);
     try {
-      const c = await plain.client();
-      strictEqual(await c.call("BGSAVE"), "+Background saving started\r\n");
-      await waitForJob(plain, "rdb_bgsave_in_progress");
-      c.close();
+      await bgsaveOk(plain);
       for (const [name, v] of threadCpus(plain.proc.pid!)) {
         deepStrictEqual(v, v.map(() => all), name);
       }
@@ -164,13 +174,8 @@ Deno.test({
       deepStrictEqual(threadCpus(redis.proc.pid!).get("<main>"), [all]);
       deepStrictEqual(threadCpus(t.proc.pid!).get("<main>"), [all]);
       ok(t.output().includes("Invalid CPU list '0-' for server_cpulist, ignored"), t.output());
-      const c = await t.client();
-      strictEqual(await c.call("SET", "k", "v"), "+OK\r\n");
-      strictEqual(await c.call("BGSAVE"), "+Background saving started\r\n");
-      await waitForJob(t, "rdb_bgsave_in_progress");
+      await bgsaveOk(t);
       deepStrictEqual(workerCpus(t), [all]);
-      ok(/rdb_last_bgsave_status:ok/.test(await c.call("INFO", "persistence")));
-      c.close();
     } finally {
       await t.stop();
       await redis.stop();
@@ -195,12 +200,7 @@ Deno.test({
     try {
       deepStrictEqual(threadCpus(t.proc.pid!).get("<main>"), [all]);
       ok(t.output().includes("Failed to set CPU affinity for server_cpulist: taskset"), t.output());
-      const c = await t.client();
-      strictEqual(await c.call("SET", "k", "v"), "+OK\r\n");
-      strictEqual(await c.call("BGSAVE"), "+Background saving started\r\n");
-      await waitForJob(t, "rdb_bgsave_in_progress");
-      ok(/rdb_last_bgsave_status:ok/.test(await c.call("INFO", "persistence")));
-      c.close();
+      await bgsaveOk(t);
       for (let i = 0; i < 40 && !/for a background job/.test(t.output()); i++) {
         await new Promise((r) => setTimeout(r, 25));
       }
